@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { VERSION } from '../version.js';
+import { definePlugin, defineRewardModel, resolveBackend, resolvePlugin, resolveRewardModel } from './spec-host.js';
+
+const rewardModel = defineRewardModel({
+  name: 'always-pass',
+  version: '1.0.0',
+  configSchema: { type: 'object' },
+  async scoreBatch(candidates) {
+    return candidates.map(() => ({ score: 1, verdict: 'pass' as const, reasons: [] }));
+  },
+});
+
+describe('contract host', () => {
+  it('accepts v1 and rejects unknown specification versions with a coded error', () => {
+    expect(resolveBackend({ specificationVersion: 'v1', id: 'b' }).id).toBe('b');
+    expect(() => resolveBackend({ specificationVersion: 'v2', id: 'b' })).toThrow(
+      expect.objectContaining({ code: 'CF_UNSUPPORTED_SPECIFICATION_VERSION' }),
+    );
+    expect(() => resolveRewardModel({ ...rewardModel, specificationVersion: 'v0' })).toThrow(
+      expect.objectContaining({ code: 'CF_UNSUPPORTED_SPECIFICATION_VERSION' }),
+    );
+    expect(() => resolveRewardModel({ ...rewardModel, scoreBatch: undefined })).toThrow(
+      expect.objectContaining({ code: 'CF_INVALID_PLUGIN' }),
+    );
+  });
+
+  it('checks the plugin semver range against the SDK version', () => {
+    const plugin = definePlugin({ name: 'p', version: '1.0.0', copyforge: `^${VERSION}`, rewardModels: [rewardModel] });
+    expect(resolvePlugin(plugin)).toBe(plugin);
+    expect(() => resolvePlugin({ ...plugin, copyforge: '>=99.0.0' })).toThrow(
+      expect.objectContaining({ code: 'CF_PLUGIN_INCOMPATIBLE', message: expect.stringContaining('>=99.0.0') }),
+    );
+    expect(() => resolvePlugin({ ...plugin, copyforge: 'not a range' })).toThrow(
+      expect.objectContaining({ code: 'CF_INVALID_PLUGIN' }),
+    );
+    expect(() => resolvePlugin({ ...plugin, specificationVersion: 'v9' })).toThrow(
+      expect.objectContaining({ code: 'CF_UNSUPPORTED_SPECIFICATION_VERSION' }),
+    );
+    expect(() => resolvePlugin({ ...plugin, name: '' })).toThrow(expect.objectContaining({ code: 'CF_INVALID_PLUGIN' }));
+  });
+});

@@ -1,0 +1,96 @@
+import semver from 'semver';
+import type { ModelBackendV1 } from '../spec/model-backend-v1.js';
+import type { PluginV1 } from '../spec/plugin-v1.js';
+import type { RewardModelV1 } from '../spec/reward-model-v1.js';
+import { VERSION } from '../version.js';
+import { CopyForgeError } from './errors.js';
+
+/** Contract versions this host understands. */
+export const supportedSpecificationVersions = ['v1'] as const;
+
+function checkSpecificationVersion(value: unknown, what: string): void {
+  if (typeof value !== 'object' || value === null) {
+    throw new CopyForgeError('CF_INVALID_PLUGIN', `The ${what} must be an object, got ${typeof value}.`);
+  }
+  const version = (value as { specificationVersion?: unknown }).specificationVersion;
+  if (!supportedSpecificationVersions.includes(version as 'v1')) {
+    throw new CopyForgeError(
+      'CF_UNSUPPORTED_SPECIFICATION_VERSION',
+      `The ${what} declares specificationVersion ${JSON.stringify(version)}; ` +
+        `this CopyForge ${VERSION} supports ${supportedSpecificationVersions.join(', ')}. ` +
+        'Upgrade CopyForge or use a matching release of the implementation.',
+      { details: { specificationVersion: version } },
+    );
+  }
+}
+
+function requireString(value: unknown, field: string, what: string): void {
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new CopyForgeError('CF_INVALID_PLUGIN', `The ${what}'s '${field}' must be a non-empty string.`, {
+      issues: [{ path: `/${field}`, rule: 'type', message: `'/${field}' must be a non-empty string` }],
+    });
+  }
+}
+
+/** Checks that `value` is a backend this host can drive; throws a coded error otherwise. */
+export function resolveBackend(value: unknown): ModelBackendV1 {
+  checkSpecificationVersion(value, 'model backend');
+  requireString((value as ModelBackendV1).id, 'id', 'model backend');
+  return value as ModelBackendV1;
+}
+
+/** Checks that `value` is a reward model this host can drive; throws a coded error otherwise. */
+export function resolveRewardModel(value: unknown): RewardModelV1 {
+  checkSpecificationVersion(value, 'reward model');
+  const rewardModel = value as RewardModelV1;
+  requireString(rewardModel.name, 'name', 'reward model');
+  requireString(rewardModel.version, 'version', `reward model '${rewardModel.name}'`);
+  if (typeof rewardModel.scoreBatch !== 'function') {
+    throw new CopyForgeError('CF_INVALID_PLUGIN', `Reward model '${rewardModel.name}' has no scoreBatch function.`);
+  }
+  if (typeof rewardModel.configSchema !== 'object' || rewardModel.configSchema === null) {
+    throw new CopyForgeError('CF_INVALID_PLUGIN', `Reward model '${rewardModel.name}' has no configSchema object.`);
+  }
+  return rewardModel;
+}
+
+/**
+ * Checks a plugin manifest: its contract version, fields, and that its `copyforge`
+ * range includes this SDK's version (`CF_PLUGIN_INCOMPATIBLE` otherwise).
+ */
+export function resolvePlugin(value: unknown, sdkVersion: string = VERSION): PluginV1 {
+  checkSpecificationVersion(value, 'plugin');
+  const plugin = value as PluginV1;
+  requireString(plugin.name, 'name', 'plugin');
+  requireString(plugin.version, 'version', `plugin '${plugin.name}'`);
+  requireString(plugin.copyforge, 'copyforge', `plugin '${plugin.name}'`);
+  if (semver.validRange(plugin.copyforge) === null) {
+    throw new CopyForgeError(
+      'CF_INVALID_PLUGIN',
+      `Plugin '${plugin.name}' has an invalid 'copyforge' range ${JSON.stringify(plugin.copyforge)}.`,
+    );
+  }
+  if (!semver.satisfies(sdkVersion, plugin.copyforge, { includePrerelease: true })) {
+    throw new CopyForgeError(
+      'CF_PLUGIN_INCOMPATIBLE',
+      `Plugin '${plugin.name}@${plugin.version}' supports copyforge ${plugin.copyforge}, but this is ${sdkVersion}.`,
+      { details: { plugin: plugin.name, range: plugin.copyforge, sdkVersion } },
+    );
+  }
+  for (const rewardModel of plugin.rewardModels ?? []) resolveRewardModel(rewardModel);
+  return plugin;
+}
+
+/** Identity helper that types a plugin object for authors. @example export default definePlugin({ ... }) */
+export function definePlugin<const T extends Omit<PluginV1, 'specificationVersion'>>(
+  plugin: T,
+): T & { specificationVersion: 'v1' } {
+  return { specificationVersion: 'v1', ...plugin };
+}
+
+/** Identity helper that types a reward model for authors. */
+export function defineRewardModel<Config = Record<string, unknown>>(
+  rewardModel: Omit<RewardModelV1<Config>, 'specificationVersion'>,
+): RewardModelV1<Config> {
+  return { specificationVersion: 'v1', ...rewardModel } as RewardModelV1<Config>;
+}

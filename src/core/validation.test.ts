@@ -1,0 +1,98 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { generateSchemaTypes } from '../../scripts/generate-schema-types.mjs';
+import type { Note } from '../schemas/types.js';
+import { CopyForgeError } from './errors.js';
+import { parseNoteEvent, validateNote, validateScoredCreative } from './validation.js';
+
+const sampleNotes = readFileSync(new URL('../../data/sample-notes.jsonl', import.meta.url), 'utf8')
+  .trim()
+  .split('\n')
+  .map((line) => JSON.parse(line) as Note);
+
+const note: Note = { id: 'n1', title: '防晒霜', body: '清爽不油腻', tags: ['防晒'], lang: 'zh-CN' };
+
+function thrown(fn: () => unknown): CopyForgeError {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof CopyForgeError) return error;
+    throw error;
+  }
+  throw new Error('expected a CopyForgeError');
+}
+
+describe('validateNote', () => {
+  it('accepts every bundled sample note', () => {
+    expect(sampleNotes.length).toBeGreaterThanOrEqual(20);
+    for (const sample of sampleNotes) expect(validateNote(sample)).toBe(sample);
+  });
+
+  it('names the missing field', () => {
+    const error = thrown(() => validateNote({ title: 't', body: 'b' }));
+    expect(error.code).toBe('CF_INVALID_NOTE');
+    expect(error.issues).toContainEqual({ path: '/id', rule: 'required', message: "'/id' is required" });
+    expect(error.message).toContain("'/id' is required");
+  });
+
+  it('rejects an oversized body and too many tags with the limit rule', () => {
+    const error = thrown(() =>
+      validateNote({ ...note, body: 'x'.repeat(10_001), tags: Array.from({ length: 31 }, (_, index) => `t${index}`) }),
+    );
+    expect(error.issues.map((issue) => `${issue.path}:${issue.rule}`).sort()).toEqual(['/body:maxLength', '/tags:maxItems']);
+  });
+
+  it('names nested array paths and unknown properties', () => {
+    const error = thrown(() => validateNote({ ...note, tags: ['ok', ''], extra: 1, createdAt: 'yesterday' }));
+    const paths = error.issues.map((issue) => `${issue.path}:${issue.rule}`);
+    expect(paths).toContain('/tags/1:minLength');
+    expect(paths).toContain('/extra:additionalProperties');
+    expect(paths).toContain('/createdAt:format');
+  });
+});
+
+describe('parseNoteEvent', () => {
+  const event = { schemaVersion: 1, eventId: 'e1', occurredAt: '2026-11-26T08:00:00Z', note };
+
+  it('parses a valid event from bytes', () => {
+    expect(parseNoteEvent(Buffer.from(JSON.stringify(event)))).toEqual(event);
+  });
+
+  it('gives each failure its own code', () => {
+    expect(thrown(() => parseNoteEvent('{not json')).code).toBe('CF_INVALID_JSON');
+    expect(thrown(() => parseNoteEvent(JSON.stringify({ ...event, schemaVersion: 2 }))).code).toBe(
+      'CF_UNKNOWN_SCHEMA_VERSION',
+    );
+    expect(thrown(() => parseNoteEvent(JSON.stringify(event), { maxBytes: 10 })).code).toBe('CF_PAYLOAD_TOO_LARGE');
+    const invalid = thrown(() => parseNoteEvent(JSON.stringify({ ...event, note: { ...note, body: '' } })));
+    expect(invalid.code).toBe('CF_INVALID_EVENT');
+    expect(invalid.issues[0]).toMatchObject({ path: '/note/body', rule: 'minLength' });
+  });
+});
+
+describe('scored creative schema', () => {
+  it('rejects a score outside [0, 1] naming the path', () => {
+    const creative = {
+      creative: {
+        id: 'n1#1',
+        noteId: 'n1',
+        title: '通勤防晒',
+        style: 'scenario',
+        controls: { promotionTarget: '防晒霜', audienceTier: 'students' },
+      },
+      scores: [{ rewardModel: 'usability', version: '1.0.0', score: 1.5, verdict: 'pass', reasons: [] }],
+      accepted: true,
+    };
+    const error = thrown(() => validateScoredCreative(creative));
+    expect(error.issues[0]).toMatchObject({ path: '/scores/0/score', rule: 'maximum' });
+    creative.scores[0]!.score = 0.5;
+    expect(validateScoredCreative(creative)).toBe(creative);
+  });
+});
+
+describe('schema types', () => {
+  it('src/schemas/types.ts is generated from the current schemas', async () => {
+    const current = readFileSync(new URL('../schemas/types.ts', import.meta.url), 'utf8');
+    expect(current).toBe(await generateSchemaTypes());
+  });
+});

@@ -1,0 +1,3 @@
+// `copyforge/test`: test doubles for embedders and plugin authors.
+export { createMockBackend, type MockBackend, type MockBackendOptions } from './mock-backend.js';
+export { buildTinyGguf, type TinyGgufOptions, writeTinyGguf } from './tiny-gguf.js';
