@@ -43,9 +43,23 @@ export {
   validateNote,
   validateScoredCreative,
 } from './core/validation.js';
+export {
+  type CreativeScorer,
+  createForge,
+  type Forge,
+  type ForgeOptions,
+  type ForgeResult,
+  type GenerateOptions,
+} from './generation/forge.js';
+export { detectLanguage, type PromptLanguage } from './generation/language.js';
+export { buildTitlesSchema, type TitlesOutput, type TitlesSchemaOptions } from './generation/output-schema.js';
+export { titlesPromptVersion } from './generation/prompts/titles-v1.js';
+export { normaliseTitle, titleSimilarity } from './generation/similarity.js';
+export { defaultAudienceTiers, defaultTitleStyles, type TitleStyle } from './generation/styles.js';
 export type {
   Creative,
   CreativeControls,
+  CreativeProvenance,
   Labels,
   Note,
   NoteAuthor,
@@ -53,6 +67,7 @@ export type {
   NoteImage,
   RewardReason,
   RewardScore,
+  SamplingSettings,
   ScoredCreative,
 } from './schemas/types.js';
 export type * from './spec/index.js';

@@ -107,6 +107,7 @@ export interface ScoredCreative {
    * 1 = best among the note's creatives.
    */
   rank?: number;
+  provenance?: CreativeProvenance;
 }
 
 export interface RewardScore {
@@ -127,4 +128,28 @@ export interface RewardReason {
    * The quoted offending text, when there is one.
    */
   span?: string;
+}
+
+export interface CreativeProvenance {
+  sdkVersion: string;
+  backendId: string;
+  modelName?: string;
+  modelSha256?: string;
+  seed?: number;
+  sampling: SamplingSettings;
+  promptVersion: string;
+  rewardModels: {
+    name: string;
+    version: string;
+  }[];
+}
+
+export interface SamplingSettings {
+  temperature?: number;
+  topK?: number;
+  topP?: number;
+  minP?: number;
+  repeatPenalty?: number;
+  seed?: number;
+  maxTokens?: number;
 }

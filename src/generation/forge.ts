@@ -1,0 +1,368 @@
+import { randomInt } from 'node:crypto';
+import type { Tracer } from '@opentelemetry/api';
+import { CopyForgeError, throwIfAborted, toCopyForgeError } from '../core/errors.js';
+import type { CopyForgeEvents } from '../core/events.js';
+import { Pipeline, type PipelineResult } from '../core/runner.js';
+import { recordSpan } from '../core/telemetry.js';
+import { validateNote, validateScoredCreative } from '../core/validation.js';
+import type { Creative, CreativeProvenance, Note, ScoredCreative } from '../schemas/types.js';
+import type { ModelBackendV1, SamplingOptionsV1 } from '../spec/model-backend-v1.js';
+import type { RewardModelV1 } from '../spec/reward-model-v1.js';
+import type { WarningV1 } from '../spec/shared-v1.js';
+import { VERSION } from '../version.js';
+import { detectLanguage, type PromptLanguage } from './language.js';
+import { buildTitlesSchema, type TitlesOutput, type TitlesSchemaOptions } from './output-schema.js';
+import { buildTitlesMessages, titlesPromptVersion } from './prompts/titles-v1.js';
+import { normaliseTitle, titleSimilarity } from './similarity.js';
+import { defaultAudienceTiers, defaultTitleStyles, type TitleStyle } from './styles.js';
+
+/**
+ * Scores a note's creatives and decides which are accepted. The reward-model host
+ * implements it; with no reward models every creative is accepted unscored.
+ */
+export interface CreativeScorer {
+  /** Names and versions recorded in provenance. */
+  readonly rewardModels: readonly { name: string; version: string }[];
+  /** Returns every creative with its scores, `accepted` and `rank`, best first. */
+  score(
+    note: Note,
+    creatives: readonly Creative[],
+    options: { backend: ModelBackendV1; signal?: AbortSignal },
+  ): Promise<Omit<ScoredCreative, 'provenance'>[]>;
+}
+
+/** Options for {@link createForge}. */
+export interface ForgeOptions {
+  /** The model backend that writes titles; it must have `generate`. */
+  backend: ModelBackendV1;
+  /**
+   * Scores and accepts creatives. Pass a reward-model host; omit it (or pass `[]` as
+   * `rewardModels`) to accept every schema-valid title unscored.
+   */
+  scorer?: CreativeScorer;
+  /** Reward models, recorded in provenance when no `scorer` is given. @default [] */
+  rewardModels?: readonly RewardModelV1[];
+  /** Titles per note. @default 12 */
+  titlesPerNote?: number;
+  /** Prompt language: from the note's `lang` or its text, or fixed. @default 'auto' */
+  language?: 'auto' | PromptLanguage;
+  /** Style taxonomy. @default defaultTitleStyles */
+  styles?: readonly TitleStyle[];
+  /** Audience tiers the model picks from when the caller fixes none. @default defaultAudienceTiers */
+  audienceTiers?: readonly string[];
+  /** Longest title, in characters, per language (enforced by the output schema). @default { zh: 20, en: 60 } */
+  maxTitleLength?: Partial<Record<PromptLanguage, number>>;
+  /** Shortest title, in characters, per language. @default { zh: 4, en: 10 } */
+  minTitleLength?: Partial<Record<PromptLanguage, number>>;
+  /** Titles whose character-bigram Jaccard similarity reaches this are near-duplicates. @default 0.7 */
+  similarityThreshold?: number;
+  /** Extra generation calls allowed per note to replace dropped titles. @default 2 */
+  retryBudget?: number;
+  /** Sampling settings. @default { temperature: 0.8, topP: 0.95, repeatPenalty: 1.1 } */
+  sampling?: Omit<SamplingOptionsV1, 'seed' | 'maxTokens' | 'stop'>;
+  /** Notes in flight at once in `generateMany`. @default 2 */
+  concurrency?: number;
+  /** Receives `generate.*` events. */
+  events?: CopyForgeEvents;
+  /** Tracer for spans. @default the global tracer (no-op unless registered) */
+  tracer?: Tracer;
+}
+
+/** Per-call controls for {@link Forge.generate}. */
+export interface GenerateOptions {
+  /** Fix the audience tier instead of letting the model infer it. */
+  audienceTier?: string;
+  /** Restrict titles to these style ids. */
+  styles?: readonly string[];
+  /** Fix the promotion target instead of letting the model infer it. */
+  promotionTarget?: string;
+  /** Seed for reproducible output. @default random, recorded in provenance */
+  seed?: number;
+  /** Cancels generation. */
+  signal?: AbortSignal;
+}
+
+/** The result of one note. */
+export interface ForgeResult {
+  noteId: string;
+  /** What the note promotes, as stated (or given) first. */
+  promotionTarget: string;
+  audienceTier: string;
+  /** Every candidate with its scores, best first; `accepted` marks those that pass the policy. */
+  creatives: ScoredCreative[];
+  /** How many titles were requested, generated in total, and dropped as duplicates. */
+  counts: { requested: number; generated: number; dropped: number; calls: number };
+  /** Degradations: fewer titles than requested, options a backend ignored, ... */
+  warnings: WarningV1[];
+  provenance: CreativeProvenance;
+}
+
+/** The forge: note in, scored creatives out. */
+export interface Forge {
+  /** Generates, de-duplicates and scores titles for one note. */
+  generate(note: Note, options?: GenerateOptions): Promise<ForgeResult>;
+  /**
+   * Streams results for many notes with bounded concurrency, in input order. A failing
+   * note yields `{ ok: false, error }` and the rest go on.
+   */
+  generateMany(
+    notes: Iterable<unknown> | AsyncIterable<unknown>,
+    options?: { signal?: AbortSignal; ordered?: boolean },
+  ): AsyncGenerator<PipelineResult<ForgeResult>>;
+}
+
+const tokensPerCharacter: Record<PromptLanguage, number> = { zh: 1.3, en: 0.4 };
+
+function acceptAllScorer(rewardModels: readonly RewardModelV1[]): CreativeScorer {
+  if (rewardModels.length > 0) {
+    throw new CopyForgeError(
+      'CF_INVALID_CONFIG',
+      "'rewardModels' needs a 'scorer' (a reward-model host) to run them; pass scorer instead.",
+    );
+  }
+  return {
+    rewardModels: [],
+    async score(_note, creatives) {
+      return creatives.map((creative, index) => ({ creative, scores: [], accepted: true, rank: index + 1 }));
+    },
+  };
+}
+
+/**
+ * Creates a forge over a backend.
+ *
+ * @example
+ * const forge = createForge({ backend: await llamaCppBackend({ model: 'default' }) });
+ * const result = await forge.generate(note, { audienceTier: 'students' });
+ */
+export function createForge(options: ForgeOptions): Forge {
+  const { backend } = options;
+  if (typeof backend?.generate !== 'function') {
+    throw new CopyForgeError('CF_CAPABILITY_MISSING', `Backend '${backend?.id}' cannot generate text.`);
+  }
+  const generateText = backend.generate.bind(backend);
+  const titlesPerNote = options.titlesPerNote ?? 12;
+  if (!Number.isInteger(titlesPerNote) || titlesPerNote < 1 || titlesPerNote > 32) {
+    throw new CopyForgeError('CF_INVALID_CONFIG', `'titlesPerNote' must be an integer in 1..32, got ${titlesPerNote}.`);
+  }
+  const styles = options.styles ?? defaultTitleStyles;
+  const audienceTiers = options.audienceTiers ?? defaultAudienceTiers;
+  const maxTitleLength = { zh: 20, en: 60, ...options.maxTitleLength };
+  const minTitleLength = { zh: 4, en: 10, ...options.minTitleLength };
+  const threshold = options.similarityThreshold ?? 0.7;
+  const retryBudget = options.retryBudget ?? 2;
+  const sampling = { temperature: 0.8, topP: 0.95, repeatPenalty: 1.1, ...options.sampling };
+  const scorer = options.scorer ?? acceptAllScorer(options.rewardModels ?? []);
+
+  async function generate(input: Note, call: GenerateOptions = {}): Promise<ForgeResult> {
+    const note = validateNote(input);
+    const started = performance.now();
+    return recordSpan(
+      { name: 'copyforge.generate.note', attributes: { 'copyforge.note.id': note.id }, tracer: options.tracer },
+      async (span) => {
+        const language =
+          options.language && options.language !== 'auto'
+            ? options.language
+            : detectLanguage(`${note.title}${note.body}`, note.lang);
+        const allowedStyles = call.styles?.length ? styles.filter((style) => call.styles?.includes(style.id)) : styles;
+        if (allowedStyles.length === 0) {
+          throw new CopyForgeError(
+            'CF_INVALID_CONFIG',
+            `'styles' ${JSON.stringify(call.styles)} match no style of the taxonomy.`,
+            {
+              issues: [
+                {
+                  path: '/styles',
+                  rule: 'enum',
+                  message: `'/styles' must use ids of: ${styles.map((style) => style.id).join(', ')}`,
+                },
+              ],
+            },
+          );
+        }
+        if (call.audienceTier !== undefined && call.audienceTier.trim() === '') {
+          throw new CopyForgeError('CF_INVALID_CONFIG', "'audienceTier' must not be empty.");
+        }
+        const seed = call.seed ?? randomInt(0, 2 ** 31 - 1);
+        const warnings: WarningV1[] = [];
+        const kept: { style: string; title: string }[] = [];
+        let promotionTarget = call.promotionTarget;
+        let audienceTier = call.audienceTier;
+        let generated = 0;
+        let dropped = 0;
+        let calls = 0;
+        const maxTokensFor = (count: number) =>
+          64 + count * (Math.ceil(maxTitleLength[language] * tokensPerCharacter[language]) + 24);
+
+        while (kept.length < titlesPerNote && calls <= retryBudget) {
+          throwIfAborted(call.signal);
+          const count = titlesPerNote - kept.length;
+          const schemaOptions = {
+            count,
+            styleIds: allowedStyles.map((style) => style.id),
+            maxTitleLength: maxTitleLength[language],
+            minTitleLength: minTitleLength[language],
+            promotionTarget,
+            audienceTier,
+            audienceTiers,
+          };
+          const schema = buildTitlesSchema(schemaOptions);
+          const messages = buildTitlesMessages({
+            note,
+            language,
+            count,
+            styles: allowedStyles,
+            promotionTarget,
+            audienceTier,
+            audienceTiers,
+            avoid: kept.map((entry) => entry.title),
+            maxTitleLength: maxTitleLength[language],
+          });
+          const result = await generateText({
+            messages,
+            responseFormat: { type: 'json-schema', schema, name: 'titles' },
+            sampling: { ...sampling, seed: seed + calls, maxTokens: maxTokensFor(count) },
+            signal: call.signal,
+          }).catch((error: unknown) => {
+            throw toCopyForgeError(error, 'CF_GENERATION_FAILED');
+          });
+          calls++;
+          for (const warning of result.warnings) {
+            if (!warnings.some((known) => JSON.stringify(known) === JSON.stringify(warning))) warnings.push(warning);
+          }
+          const candidate = result.candidates[0];
+          const output = candidate && parseOutput(candidate.text, schemaOptions);
+          if (!output) {
+            warnings.push({
+              type: 'other',
+              message: `Call ${calls} returned output that does not match the schema (finish reason: ${candidate?.finishReason ?? 'none'}).`,
+            });
+            continue;
+          }
+          promotionTarget ??= output.promotionTarget;
+          audienceTier ??= output.audienceTier;
+          for (const entry of output.titles) {
+            generated++;
+            const title = entry.title.trim();
+            const duplicate =
+              normaliseTitle(title) === '' ||
+              kept.some(
+                (other) =>
+                  normaliseTitle(other.title) === normaliseTitle(title) ||
+                  titleSimilarity(other.title, title) >= threshold,
+              );
+            if (duplicate || kept.length >= titlesPerNote) {
+              dropped++;
+              continue;
+            }
+            kept.push({ style: entry.style, title });
+          }
+        }
+        if (promotionTarget === undefined || audienceTier === undefined) {
+          throw new CopyForgeError(
+            'CF_GENERATION_FAILED',
+            `No schema-valid output for note '${note.id}' after ${calls} calls.`,
+            {
+              details: { warnings },
+            },
+          );
+        }
+        if (kept.length < titlesPerNote) {
+          warnings.push({
+            type: 'other',
+            message: `Only ${kept.length} of ${titlesPerNote} titles are distinct after ${calls} calls (${dropped} near-duplicates dropped).`,
+          });
+        }
+        const creatives: Creative[] = kept.map((entry, index) => ({
+          id: `${note.id}#${index + 1}`,
+          noteId: note.id,
+          title: entry.title,
+          style: entry.style,
+          controls: { promotionTarget: promotionTarget as string, audienceTier: audienceTier as string },
+        }));
+        for (const creative of creatives) {
+          options.events?.emit('generate.title-end', {
+            noteId: note.id,
+            creativeId: creative.id,
+            title: creative.title,
+          });
+        }
+        const provenance: CreativeProvenance = {
+          sdkVersion: VERSION,
+          backendId: backend.id,
+          ...(backend.model?.name ? { modelName: backend.model.name } : {}),
+          ...(backend.model?.sha256 ? { modelSha256: backend.model.sha256 } : {}),
+          seed,
+          sampling: { ...sampling, seed, maxTokens: maxTokensFor(titlesPerNote) },
+          promptVersion: titlesPromptVersion,
+          rewardModels: scorer.rewardModels.map(({ name, version }) => ({ name, version })),
+        };
+        const scored = (await scorer.score(note, creatives, { backend, signal: call.signal })).map((entry) =>
+          validateScoredCreative({ ...entry, provenance }),
+        );
+        const accepted = scored.filter((entry) => entry.accepted).length;
+        span.setAttributes({
+          'copyforge.titles.requested': titlesPerNote,
+          'copyforge.titles.generated': generated,
+          'copyforge.titles.accepted': accepted,
+        });
+        options.events?.emit('generate.note-end', {
+          noteId: note.id,
+          creatives: scored.length,
+          accepted,
+          durationMs: performance.now() - started,
+        });
+        return {
+          noteId: note.id,
+          promotionTarget,
+          audienceTier,
+          creatives: scored,
+          counts: { requested: titlesPerNote, generated, dropped, calls },
+          warnings,
+          provenance,
+        };
+      },
+    );
+  }
+
+  return {
+    generate,
+    generateMany(notes, runOptions = {}) {
+      const pipeline = Pipeline.from<unknown>().pipe({
+        name: 'generate',
+        concurrency: options.concurrency ?? 2,
+        run: (note, { signal }) => generate(note as Note, { signal }),
+      });
+      return pipeline.run(notes, { ...runOptions, events: options.events, tracer: options.tracer });
+    },
+  };
+}
+
+function parseOutput(text: string, options: TitlesSchemaOptions): TitlesOutput | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  // The grammar should guarantee this shape; HTTP backends without grammar support may not.
+  // Checked by hand: compiling a fresh ajv schema per call would grow ajv's cache forever.
+  const output = value as Partial<TitlesOutput> | null;
+  const isText = (entry: unknown, min: number, max: number) =>
+    typeof entry === 'string' && [...entry].length >= min && [...entry].length <= max;
+  if (!output || !isText(output.promotionTarget, 1, 64) || !isText(output.audienceTier, 1, 64)) return undefined;
+  if (options.promotionTarget !== undefined && output.promotionTarget !== options.promotionTarget) return undefined;
+  if (options.audienceTier !== undefined && output.audienceTier !== options.audienceTier) return undefined;
+  if (options.audienceTier === undefined && !options.audienceTiers.includes(output.audienceTier as string)) {
+    return undefined;
+  }
+  if (!Array.isArray(output.titles) || output.titles.length > options.count) return undefined;
+  const valid = output.titles.every(
+    (entry) =>
+      typeof entry === 'object' &&
+      entry !== null &&
+      options.styleIds.includes(entry.style) &&
+      isText(entry.title, options.minTitleLength, options.maxTitleLength),
+  );
+  return valid ? (output as TitlesOutput) : undefined;
+}
