@@ -39,12 +39,18 @@ type Schema = {
   };
 };
 
+function schemaOf(request: GenerateRequestV1 | undefined): Schema {
+  const format = request?.responseFormat;
+  if (format?.type !== 'json-schema') throw new Error('expected a json-schema request');
+  return format.schema as unknown as Schema;
+}
+
 /** A backend that answers with the next titles from `pool`, shaped by the request's schema. */
 function poolBackend(pool: string[]) {
   let next = 0;
   return createMockBackend({
     respond(request: GenerateRequestV1) {
-      const schema = (request.responseFormat as { schema: Schema }).schema;
+      const schema = schemaOf(request);
       const count = schema.properties.titles.minItems;
       const styles = schema.properties.titles.items.properties.style.enum;
       const titles = Array.from({ length: count }, (_, index) => ({
@@ -102,7 +108,7 @@ describe('createForge().generate', () => {
     expect(result.counts.calls).toBe(2);
     // The retry asks for exactly the missing number and lists the titles to avoid.
     const retry = backend.generateCalls[1];
-    expect((retry?.responseFormat as { schema: Schema }).schema.properties.titles.minItems).toBe(3);
+    expect(schemaOf(retry).properties.titles.minItems).toBe(3);
     expect(retry?.messages?.[1]?.content).toContain('通勤防晒不油腻');
     const titles = result.creatives.map((entry) => entry.creative.title);
     for (const [index, left] of titles.entries()) {
@@ -133,7 +139,7 @@ describe('createForge().generate', () => {
       expect(entry.creative.controls).toEqual({ promotionTarget: 'SPF50防晒霜', audienceTier: 'students' });
       expect(['question', 'how-to']).toContain(entry.creative.style);
     }
-    const schema = (backend.generateCalls[0]?.responseFormat as { schema: Schema }).schema;
+    const schema = schemaOf(backend.generateCalls[0]);
     expect(schema.properties.promotionTarget.const).toBe('SPF50防晒霜');
     expect(schema.properties.audienceTier.const).toBe('students');
   });
