@@ -12,6 +12,7 @@ export const schemaFiles = [
   'labels.schema.json',
   'creative.schema.json',
   'scored-creative.schema.json',
+  'creatives-event.schema.json',
 ];
 
 export async function generateSchemaTypes() {

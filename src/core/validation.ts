@@ -1,11 +1,12 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import creativeSchema from '../schemas/creative.schema.json';
+import creativesEventSchema from '../schemas/creatives-event.schema.json';
 import labelsSchema from '../schemas/labels.schema.json';
 import noteSchema from '../schemas/note.schema.json';
 import noteEventSchema from '../schemas/note-event.schema.json';
 import scoredCreativeSchema from '../schemas/scored-creative.schema.json';
-import type { Creative, Labels, Note, NoteEvent, ScoredCreative } from '../schemas/types.js';
+import type { Creative, CreativesEvent, Labels, Note, NoteEvent, ScoredCreative } from '../schemas/types.js';
 import type { ErrorCode } from './error-codes.js';
 import { CopyForgeError, type ValidationIssue } from './errors.js';
 
@@ -21,6 +22,7 @@ export const schemas = {
   labels: labelsSchema,
   creative: creativeSchema,
   scoredCreative: scoredCreativeSchema,
+  creativesEvent: creativesEventSchema,
 } as const;
 
 let sharedAjv: Ajv2020 | undefined;
@@ -99,6 +101,13 @@ export const validateScoredCreative: Validator<ScoredCreative> = createValidator
   scoredCreativeSchema.$id,
   'CF_INVALID_OUTPUT',
   'scored creative',
+);
+
+/** Validates an output event of the Kafka worker; throws `CF_INVALID_OUTPUT`. */
+export const validateCreativesEvent: Validator<CreativesEvent> = createValidator(
+  creativesEventSchema.$id,
+  'CF_INVALID_OUTPUT',
+  'creatives event',
 );
 
 const validateNoteEventShape: Validator<NoteEvent> = createValidator(

@@ -153,3 +153,27 @@ export interface SamplingSettings {
   seed?: number;
   maxTokens?: number;
 }
+
+export interface CreativesEvent {
+  /**
+   * Version of this envelope; also in the copyforge-schema-version header.
+   */
+  schemaVersion: 1;
+  /**
+   * Unique id of this output event.
+   */
+  eventId: string;
+  /**
+   * eventId of the NoteEvent it answers.
+   */
+  sourceEventId?: string;
+  producedAt: string;
+  noteId: string;
+  promotionTarget: string;
+  audienceTier: string;
+  creatives: ScoredCreative[];
+  /**
+   * Readable degradations, e.g. fewer titles than requested.
+   */
+  warnings: string[];
+}

@@ -1,0 +1,377 @@
+import { type Span, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api';
+import type { Consumer, EachBatchPayload, KafkaConfig, KafkaMessage, Producer } from 'kafkajs';
+import { CopyForgeError, isAbortError, toCopyForgeError } from '../../src/core/errors.js';
+import { CopyForgeEvents } from '../../src/core/events.js';
+import { mapConcurrent } from '../../src/core/runner.js';
+import { getDefaultTracer } from '../../src/core/telemetry.js';
+import { parseNoteEvent } from '../../src/core/validation.js';
+import type { Forge, ForgeResult } from '../../src/generation/forge.js';
+import { loadKafkaJs } from './load-kafkajs.js';
+import {
+  buildCreativesRecord,
+  buildDeadLetterRecord,
+  formatTraceparent,
+  headerNames,
+  headerValue,
+  type OutgoingRecord,
+  parseTraceparent,
+  type SourcePosition,
+} from './messages.js';
+
+/** Options for {@link createKafkaWorker}. */
+export interface KafkaWorkerOptions {
+  /** Bootstrap brokers, e.g. `['127.0.0.1:19092']`. */
+  brokers: string[];
+  /** Consumer group; run more workers with the same id to scale out (partitions = parallelism). */
+  groupId: string;
+  /** Topic of NoteEvent JSON messages. @default 'notes.new' */
+  inputTopic?: string;
+  /** Topic of CreativesEvent JSON messages, keyed by note id. @default 'creatives.scored' */
+  outputTopic?: string;
+  /** Topic for inputs that cannot be processed, with the reason in headers. @default 'notes.dlq' */
+  deadLetterTopic?: string;
+  /** The forge that turns a note into scored creatives. */
+  forge: Pick<Forge, 'generate'>;
+  /**
+   * `at-least-once`: offsets are committed after the output is acknowledged (idempotent
+   * producer); a crash may repeat a note. `exactly-once`: output and offsets commit in one
+   * Kafka transaction; consumers reading with `read_committed` see each note once.
+   * @default 'at-least-once'
+   */
+  delivery?: 'at-least-once' | 'exactly-once';
+  /** Notes processed at once per partition; fetching waits while the bound is reached. @default 2 */
+  maxInFlight?: number;
+  /** Partitions processed at once. @default 1 */
+  partitionsConsumedConcurrently?: number;
+  /** Attempts for a note whose generation fails with a retriable error before it is dead-lettered. @default 3 */
+  maxAttempts?: number;
+  /** Base delay of the exponential backoff between attempts, in ms. @default 500 */
+  retryBackoffMs?: number;
+  /** Largest accepted message value in bytes; larger go to the dead-letter topic. @default 65536 */
+  maxMessageBytes?: number;
+  /** Consumer session timeout, ms. The worker heartbeats while a note is generated. @default 30000 */
+  sessionTimeoutMs?: number;
+  /** Heartbeat interval, ms. @default 3000 */
+  heartbeatIntervalMs?: number;
+  /** Create the output and dead-letter topics when missing. @default true */
+  createTopics?: boolean;
+  /** Partitions of topics the worker creates. @default 3 */
+  topicPartitions?: number;
+  /** Extra kafkajs client settings (ssl, sasl, logLevel, retry...). */
+  kafka?: Omit<KafkaConfig, 'brokers'>;
+  /** Client id. @default 'copyforge-worker' */
+  clientId?: string;
+  /** Receives `kafka.*` events. @default a new emitter, exposed as `worker.events` */
+  events?: CopyForgeEvents;
+  /** Tracer for per-note spans. @default the global tracer */
+  tracer?: Tracer;
+}
+
+/** Live counters of a worker. */
+export interface KafkaWorkerMetrics {
+  /** Notes whose creatives were produced. */
+  processed: number;
+  /** Messages sent to the dead-letter topic. */
+  deadLettered: number;
+  /** Attempts that failed (including retried ones). */
+  failedAttempts: number;
+  /** Notes being worked on now. */
+  inFlight: number;
+  /** Times this worker joined its group (1 when no rebalance happened). */
+  groupJoins: number;
+}
+
+/** A running Kafka worker. */
+export interface KafkaWorker {
+  /** Connects, subscribes and starts consuming; resolves once consuming has started. */
+  start(): Promise<void>;
+  /**
+   * Stops fetching, lets in-flight notes finish until `deadlineMs`, then abandons the rest
+   * without committing them (they are re-delivered), and disconnects.
+   */
+  stop(options?: { deadlineMs?: number }): Promise<void>;
+  /** Current counters. */
+  metrics(): KafkaWorkerMetrics;
+  /** Event emitter of this worker. */
+  readonly events: CopyForgeEvents;
+}
+
+type Outcome =
+  | { kind: 'output'; message: KafkaMessage; record: OutgoingRecord; noteId: string }
+  | { kind: 'dead-letter'; message: KafkaMessage; record: OutgoingRecord; error: CopyForgeError }
+  | { kind: 'abandoned'; message: KafkaMessage };
+
+const sleep = (milliseconds: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, milliseconds);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+
+/**
+ * Creates a worker that consumes NoteEvents, runs the forge, and produces one
+ * CreativesEvent per note; bad input goes to the dead-letter topic and the worker
+ * keeps going.
+ *
+ * @example
+ * const worker = createKafkaWorker({ brokers: ['127.0.0.1:19092'], groupId: 'copyforge', forge });
+ * await worker.start();
+ * process.once('SIGTERM', () => worker.stop());
+ */
+export function createKafkaWorker(options: KafkaWorkerOptions): KafkaWorker {
+  const inputTopic = options.inputTopic ?? 'notes.new';
+  const outputTopic = options.outputTopic ?? 'creatives.scored';
+  const deadLetterTopic = options.deadLetterTopic ?? 'notes.dlq';
+  const delivery = options.delivery ?? 'at-least-once';
+  const maxInFlight = options.maxInFlight ?? 2;
+  const maxAttempts = options.maxAttempts ?? 3;
+  const retryBackoffMs = options.retryBackoffMs ?? 500;
+  const heartbeatIntervalMs = options.heartbeatIntervalMs ?? 3000;
+  const events = options.events ?? new CopyForgeEvents();
+  const tracer = options.tracer ?? getDefaultTracer();
+  if (!options.brokers?.length) {
+    throw new CopyForgeError('CF_INVALID_CONFIG', "'brokers' must list at least one broker.", {
+      issues: [{ path: '/brokers', rule: 'minItems', message: "'/brokers' must not be empty" }],
+    });
+  }
+  if (!Number.isInteger(maxInFlight) || maxInFlight < 1) {
+    throw new CopyForgeError('CF_INVALID_CONFIG', `'maxInFlight' must be a positive integer, got ${maxInFlight}.`);
+  }
+  const counters: KafkaWorkerMetrics = { processed: 0, deadLettered: 0, failedAttempts: 0, inFlight: 0, groupJoins: 0 };
+  const abandon = new AbortController();
+  let consumer: Consumer | undefined;
+  let producer: Producer | undefined;
+  const transactionalProducers = new Map<number, Promise<Producer>>();
+  let createProducer: ((transactionalId?: string) => Producer) | undefined;
+  let stopping = false;
+
+  async function processMessage(message: KafkaMessage, source: SourcePosition): Promise<Outcome> {
+    const incoming = parseTraceparent(headerValue(message.headers, headerNames.traceparent));
+    return tracer.startActiveSpan(
+      'copyforge.kafka.note',
+      {
+        attributes: {
+          'copyforge.kafka.topic': source.topic,
+          'copyforge.kafka.partition': source.partition,
+          'copyforge.kafka.offset': source.offset,
+        },
+        links: incoming ? [{ context: incoming }] : [],
+      },
+      async (span: Span) => {
+        counters.inFlight++;
+        try {
+          const outcome = await generateWithRetries(message, source, span);
+          if (outcome.kind === 'dead-letter') {
+            span.setAttribute('copyforge.error.code', outcome.error.code);
+            span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.error.message });
+          }
+          return outcome;
+        } finally {
+          counters.inFlight--;
+          span.end();
+        }
+      },
+    );
+  }
+
+  async function generateWithRetries(message: KafkaMessage, source: SourcePosition, span: Span): Promise<Outcome> {
+    const deadLetter = (error: CopyForgeError): Outcome => ({
+      kind: 'dead-letter',
+      message,
+      error,
+      record: buildDeadLetterRecord({ key: message.key, value: message.value }, source, error),
+    });
+    let event: ReturnType<typeof parseNoteEvent>;
+    try {
+      if (message.value === null) throw new CopyForgeError('CF_INVALID_JSON', 'The message has no value.');
+      event = parseNoteEvent(message.value, { maxBytes: options.maxMessageBytes ?? 65_536 });
+    } catch (error) {
+      return deadLetter(toCopyForgeError(error, 'CF_INVALID_EVENT'));
+    }
+    span.setAttribute('copyforge.note.id', event.note.id);
+    let lastError: CopyForgeError | undefined;
+    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+      if (abandon.signal.aborted) return { kind: 'abandoned', message };
+      try {
+        const result: ForgeResult = await options.forge.generate(event.note, { signal: abandon.signal });
+        const own = span.spanContext();
+        const traceparent = trace.isSpanContextValid(own)
+          ? formatTraceparent(own)
+          : headerValue(message.headers, headerNames.traceparent);
+        const { record } = buildCreativesRecord(result, source, { sourceEventId: event.eventId, traceparent });
+        return { kind: 'output', message, record, noteId: result.noteId };
+      } catch (thrown) {
+        if (abandon.signal.aborted && isAbortError(thrown)) return { kind: 'abandoned', message };
+        counters.failedAttempts++;
+        lastError = toCopyForgeError(thrown, 'CF_GENERATION_FAILED');
+        if (!lastError.retriable) break;
+        if (attempt < maxAttempts) await sleep(retryBackoffMs * 2 ** (attempt - 1), abandon.signal);
+      }
+    }
+    const error = lastError as CopyForgeError;
+    return deadLetter(
+      error.retriable
+        ? new CopyForgeError('CF_GENERATION_FAILED', `Failed after ${maxAttempts} attempts: ${error.message}`, {
+            cause: error,
+          })
+        : error,
+    );
+  }
+
+  async function transactionalProducer(partition: number): Promise<Producer> {
+    // One transactional id per input partition: a restarted worker that takes the
+    // partition over fences the old one (pre-KIP-447 scheme, what kafkajs supports).
+    let pending = transactionalProducers.get(partition);
+    if (!pending) {
+      const created = (createProducer as (id?: string) => Producer)(`${options.groupId}.${inputTopic}.${partition}`);
+      pending = created.connect().then(() => created);
+      transactionalProducers.set(partition, pending);
+    }
+    return pending;
+  }
+
+  async function deliver(outcome: Exclude<Outcome, { kind: 'abandoned' }>, source: SourcePosition): Promise<void> {
+    const topic = outcome.kind === 'output' ? outputTopic : deadLetterTopic;
+    const nextOffset = (BigInt(source.offset) + 1n).toString();
+    if (delivery === 'exactly-once') {
+      const transactional = await transactionalProducer(source.partition);
+      const transaction = await transactional.transaction();
+      try {
+        await transaction.send({ topic, messages: [outcome.record] });
+        await transaction.sendOffsets({
+          consumerGroupId: options.groupId,
+          topics: [{ topic: source.topic, partitions: [{ partition: source.partition, offset: nextOffset }] }],
+        });
+        await transaction.commit();
+      } catch (error) {
+        await transaction.abort().catch(() => {});
+        throw error;
+      }
+    } else {
+      await (producer as Producer).send({ topic, acks: -1, messages: [outcome.record] });
+      await (consumer as Consumer).commitOffsets([
+        { topic: source.topic, partition: source.partition, offset: nextOffset },
+      ]);
+    }
+    if (outcome.kind === 'output') {
+      counters.processed++;
+      events.emit('kafka.message-processed', { ...source, noteId: outcome.noteId });
+    } else {
+      counters.deadLettered++;
+      events.emit('kafka.message-dead-lettered', { ...source, code: outcome.error.code });
+    }
+  }
+
+  async function eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
+    // Heartbeat while notes are generated, so slow notes do not get this member evicted.
+    const beat = setInterval(() => {
+      heartbeat().catch(() => {});
+    }, heartbeatIntervalMs);
+    try {
+      async function* pending() {
+        for (const message of batch.messages) {
+          if (stopping || !isRunning() || isStale()) return;
+          yield message;
+        }
+      }
+      const outcomes = mapConcurrent(pending(), maxInFlight, (message) =>
+        processMessage(message, { topic: batch.topic, partition: batch.partition, offset: message.offset }),
+      );
+      for await (const outcome of outcomes) {
+        // Abandoned work stays uncommitted: it is re-delivered to whoever owns the partition next.
+        if (outcome.kind === 'abandoned' || isStale()) break;
+        const source = { topic: batch.topic, partition: batch.partition, offset: outcome.message.offset };
+        await deliver(outcome, source);
+        resolveOffset(outcome.message.offset);
+        await heartbeat().catch(() => {});
+      }
+    } finally {
+      clearInterval(beat);
+    }
+  }
+
+  return {
+    events,
+    metrics: () => ({ ...counters }),
+    async start() {
+      const { Kafka, logLevel, Partitioners } = await loadKafkaJs();
+      const kafka = new Kafka({
+        clientId: options.clientId ?? 'copyforge-worker',
+        logLevel: logLevel.WARN,
+        ...options.kafka,
+        brokers: options.brokers,
+      });
+      createProducer = (transactionalId) =>
+        kafka.producer({
+          idempotent: true,
+          maxInFlightRequests: 1,
+          allowAutoTopicCreation: false,
+          createPartitioner: Partitioners.DefaultPartitioner,
+          ...(transactionalId ? { transactionalId } : {}),
+        });
+      if (options.createTopics ?? true) {
+        const admin = kafka.admin();
+        await admin.connect();
+        try {
+          const existing = new Set(await admin.listTopics());
+          const missing = [inputTopic, outputTopic, deadLetterTopic].filter((topic) => !existing.has(topic));
+          if (missing.length > 0) {
+            await admin.createTopics({
+              waitForLeaders: true,
+              topics: missing.map((topic) => ({ topic, numPartitions: options.topicPartitions ?? 3 })),
+            });
+          }
+        } finally {
+          await admin.disconnect();
+        }
+      }
+      if (delivery === 'at-least-once') {
+        producer = createProducer();
+        await producer.connect();
+      }
+      const sessionTimeout = options.sessionTimeoutMs ?? 30_000;
+      consumer = kafka.consumer({
+        groupId: options.groupId,
+        sessionTimeout,
+        rebalanceTimeout: Math.max(sessionTimeout * 2, 60_000),
+        heartbeatInterval: heartbeatIntervalMs,
+        readUncommitted: false,
+        allowAutoTopicCreation: false,
+      });
+      consumer.on(consumer.events.GROUP_JOIN, () => {
+        counters.groupJoins++;
+      });
+      await consumer.connect();
+      await consumer.subscribe({ topics: [inputTopic], fromBeginning: true });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
+        eachBatch,
+      });
+    },
+    async stop(stopOptions = {}) {
+      if (stopping) return;
+      stopping = true;
+      const deadline = setTimeout(() => abandon.abort(), stopOptions.deadlineMs ?? 30_000);
+      try {
+        await consumer?.stop();
+        await consumer?.disconnect();
+      } finally {
+        clearTimeout(deadline);
+        abandon.abort();
+        await producer?.disconnect().catch(() => {});
+        for (const pending of transactionalProducers.values()) {
+          await pending.then((transactional) => transactional.disconnect()).catch(() => {});
+        }
+      }
+    },
+  };
+}
