@@ -1,5 +1,23 @@
 // Public surface of CopyForge. Only re-exports live here.
 
+export {
+  DEFAULT_MODEL_HUB_URI,
+  defaultModelCachePath,
+  type ModelDownloadProgress,
+  type ModelResolveOptions,
+  type ModelSource,
+  pullDefaultModel,
+  resolveModelPath,
+} from './backends/llama-cpp/default-model.js';
+export { type GgufInfo, readGgufInfo } from './backends/llama-cpp/gguf-info.js';
+export {
+  type LlamaCppBackend,
+  type LlamaCppBackendOptions,
+  type LoraAdapter,
+  llamaCppBackend,
+} from './backends/llama-cpp/llama-cpp-backend.js';
+export { DEFAULT_MODEL_FILE_NAME, DEFAULT_MODEL_SHA256 } from './backends/llama-cpp/pypi-model-source.js';
+export { cacheDirectory } from './core/cache.js';
 export { type ErrorCode, errorCodes } from './core/error-codes.js';
 export {
   CopyForgeError,

@@ -11,6 +11,10 @@
  * downloading anything. Its output is gibberish by design; never use it to
  * test output quality.
  *
+ * Use it with `threads: 1` on the context: the matrices are so small that a
+ * second thread only adds synchronisation (on 2 vCPUs, 2 threads measured
+ * 10–50 ms per token instead of 0.45 ms).
+ *
  * Node built-ins only, deterministic: the same options always produce the
  * same bytes.
  */
@@ -244,7 +248,8 @@ function writeMetadataValue(writer: ByteWriter, entry: MetadataValue): void {
 }
 
 function positiveInteger(value: number, name: string): number {
-  if (!Number.isSafeInteger(value) || value <= 0) throw new RangeError(`${name} must be a positive integer, got ${value}`);
+  if (!Number.isSafeInteger(value) || value <= 0)
+    throw new RangeError(`${name} must be a positive integer, got ${value}`);
   return value;
 }
 
