@@ -23,6 +23,9 @@ export default defineConfig({
           // one fork at a time so they do not fight over 2 cores.
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
+          // Starts a local Kafka broker unless KAFKA_BROKERS names a cluster, and makes sure
+          // the default model is in the cache.
+          globalSetup: ['test/integration/kafka-global-setup.ts'],
           pool: 'forks',
           poolOptions: { forks: { singleFork: true } },
           testTimeout: 180_000,

@@ -3,9 +3,10 @@ import { isCopyForgeError } from '../core/errors.js';
 import { VERSION } from '../version.js';
 import type { CliCommand } from './command.js';
 import { demoCommand } from './commands/demo.js';
+import { evalCommand } from './commands/eval.js';
 import { validateCommand } from './commands/validate.js';
 
-const commands: readonly CliCommand[] = [demoCommand, validateCommand];
+const commands: readonly CliCommand[] = [demoCommand, evalCommand, validateCommand];
 
 function helpText(): string {
   const width = Math.max(...commands.map((command) => command.name.length));

@@ -13,6 +13,10 @@ export const errorCodes = {
   },
   CF_PAYLOAD_TOO_LARGE: { retriable: false, summary: 'An input is larger than the configured limit.' },
   CF_INVALID_CONFIG: { retriable: false, summary: 'Options or a config file failed validation.' },
+  CF_INVALID_INPUT: {
+    retriable: false,
+    summary: 'A CLI or evaluation input file (results, baselines, sheets) failed validation.',
+  },
   CF_INVALID_OUTPUT: {
     retriable: true,
     summary: 'A model or plugin returned output that does not match its schema.',

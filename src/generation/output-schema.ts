@@ -36,10 +36,11 @@ export function buildTitlesSchema(options: TitlesSchemaOptions): JsonSchemaV1 {
         items: {
           type: 'object',
           additionalProperties: false,
-          required: ['style', 'title'],
+          // Title before style: small models otherwise echo the style name into the title.
+          required: ['title', 'style'],
           properties: {
-            style: { enum: [...options.styleIds] },
             title: { type: 'string', minLength: options.minTitleLength, maxLength: options.maxTitleLength },
+            style: { enum: [...options.styleIds] },
           },
         },
       },
@@ -51,5 +52,5 @@ export function buildTitlesSchema(options: TitlesSchemaOptions): JsonSchemaV1 {
 export interface TitlesOutput {
   promotionTarget: string;
   audienceTier: string;
-  titles: { style: string; title: string }[];
+  titles: { title: string; style: string }[];
 }
