@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 const { version } = JSON.parse(readFileSync('./package.json', 'utf8')) as { version: string };
@@ -6,6 +7,8 @@ const define = { __COPYFORGE_VERSION__: JSON.stringify(version) };
 
 export default defineConfig({
   define,
+  // First-party plugins import 'copyforge' as a third party would; resolve it to the source.
+  resolve: { alias: { copyforge: fileURLToPath(new URL('./src/index.ts', import.meta.url)) } },
   test: {
     projects: [
       {

@@ -154,6 +154,49 @@ export { buildTitlesSchema, type TitlesOutput, type TitlesSchemaOptions } from '
 export { titlesPromptVersion } from './generation/prompts/titles-v1.js';
 export { normaliseTitle, titleSimilarity } from './generation/similarity.js';
 export { defaultAudienceTiers, defaultTitleStyles, type TitleStyle } from './generation/styles.js';
+export {
+  type AttractivenessWeights,
+  createAttractivenessRewardModel,
+  parseAttractivenessWeights,
+  preferenceProbability,
+} from './rm/attractiveness/model.js';
+export {
+  type AttractivenessMetrics,
+  type RankedList,
+  type TrainAttractivenessOptions,
+  type TrainAttractivenessResult,
+  trainAttractivenessRM,
+} from './rm/attractiveness/train.js';
+export {
+  createRewardModelHost,
+  type IsolationMode,
+  type RegisteredRewardModel,
+  type RewardModelHost,
+  type RewardModelHostOptions,
+  type RewardModelSource,
+  type ScoreOptions,
+} from './rm/host.js';
+export { type LoadedPluginModule, loadPluginModule } from './rm/load.js';
+export { applyPolicy, type PolicyOptions } from './rm/policy.js';
+export { type AugmentationKind, augmentationKinds, augmentTitle } from './rm/usability/augment.js';
+export { checkEntities, type Entity, type EntityType, extractEntities } from './rm/usability/entities.js';
+export {
+  createUsabilityRewardModel,
+  defaultUsabilityWeights,
+  parseUsabilityWeights,
+  scoreUsability,
+  type UsabilityConfig,
+  type UsabilityRewardModelOptions,
+  type UsabilityWeights,
+  usabilityConfigSchema,
+} from './rm/usability/model.js';
+export {
+  type LabelledTitle,
+  type TrainUsabilityOptions,
+  type TrainUsabilityResult,
+  trainUsabilityRM,
+  type UsabilityMetrics,
+} from './rm/usability/train.js';
 export type {
   Creative,
   CreativeControls,

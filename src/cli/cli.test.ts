@@ -50,7 +50,11 @@ describe('copyforge CLI', () => {
       .split('\n')
       .map((line) => JSON.parse(line));
     expect(errors).toHaveLength(2);
-    expect(errors[0]).toMatchObject({ line: 2, code: 'CF_INVALID_NOTE', issues: [{ path: '/body', rule: 'minLength' }] });
+    expect(errors[0]).toMatchObject({
+      line: 2,
+      code: 'CF_INVALID_NOTE',
+      issues: [{ path: '/body', rule: 'minLength' }],
+    });
     expect(errors[1]).toMatchObject({ line: 3, code: 'CF_INVALID_JSON' });
   });
 

@@ -4,9 +4,11 @@ import { VERSION } from '../version.js';
 import type { CliCommand } from './command.js';
 import { demoCommand } from './commands/demo.js';
 import { evalCommand } from './commands/eval.js';
+import { rmCommand } from './commands/rm.js';
+import { scoreCommand } from './commands/score.js';
 import { validateCommand } from './commands/validate.js';
 
-const commands: readonly CliCommand[] = [demoCommand, evalCommand, validateCommand];
+const commands: readonly CliCommand[] = [demoCommand, evalCommand, rmCommand, scoreCommand, validateCommand];
 
 function helpText(): string {
   const width = Math.max(...commands.map((command) => command.name.length));

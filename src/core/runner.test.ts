@@ -70,11 +70,17 @@ describe('Pipeline', () => {
       })
       .pipe({ name: 'double', run: (item) => item * 2 });
     const results = await collect(pipeline.run([0, 1, 2, 3, 4, 5], { events }));
-    expect(results.filter((result) => result.ok).map((result) => (result.ok ? result.value : 0))).toEqual([0, 2, 6, 10]);
+    expect(results.filter((result) => result.ok).map((result) => (result.ok ? result.value : 0))).toEqual([
+      0, 2, 6, 10,
+    ]);
     const failures = results.filter((result) => !result.ok);
     expect(failures).toHaveLength(2);
     expect(failures[0]).toMatchObject({ index: 2, stage: 'check', input: 2, error: { code: 'CF_INVALID_NOTE' } });
-    expect(failures[1]).toMatchObject({ index: 4, stage: 'check', error: { code: 'CF_INTERNAL', message: 'unexpected' } });
+    expect(failures[1]).toMatchObject({
+      index: 4,
+      stage: 'check',
+      error: { code: 'CF_INTERNAL', message: 'unexpected' },
+    });
     expect(errors).toEqual(['2:CF_INVALID_NOTE', '4:CF_INTERNAL']);
   });
 
@@ -94,9 +100,12 @@ describe('Pipeline', () => {
     const seen: number[] = [];
     await expect(
       (async () => {
-        for await (const result of pipeline.run(Array.from({ length: 100 }, (_, index) => index), {
-          signal: controller.signal,
-        })) {
+        for await (const result of pipeline.run(
+          Array.from({ length: 100 }, (_, index) => index),
+          {
+            signal: controller.signal,
+          },
+        )) {
           if (result.ok) seen.push(result.value);
           if (seen.length === 3) controller.abort();
         }

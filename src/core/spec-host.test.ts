@@ -37,6 +37,8 @@ describe('contract host', () => {
     expect(() => resolvePlugin({ ...plugin, specificationVersion: 'v9' })).toThrow(
       expect.objectContaining({ code: 'CF_UNSUPPORTED_SPECIFICATION_VERSION' }),
     );
-    expect(() => resolvePlugin({ ...plugin, name: '' })).toThrow(expect.objectContaining({ code: 'CF_INVALID_PLUGIN' }));
+    expect(() => resolvePlugin({ ...plugin, name: '' })).toThrow(
+      expect.objectContaining({ code: 'CF_INVALID_PLUGIN' }),
+    );
   });
 });

@@ -39,7 +39,10 @@ describe('validateNote', () => {
     const error = thrown(() =>
       validateNote({ ...note, body: 'x'.repeat(10_001), tags: Array.from({ length: 31 }, (_, index) => `t${index}`) }),
     );
-    expect(error.issues.map((issue) => `${issue.path}:${issue.rule}`).sort()).toEqual(['/body:maxLength', '/tags:maxItems']);
+    expect(error.issues.map((issue) => `${issue.path}:${issue.rule}`).sort()).toEqual([
+      '/body:maxLength',
+      '/tags:maxItems',
+    ]);
   });
 
   it('names nested array paths and unknown properties', () => {

@@ -3,6 +3,7 @@ import { CopyForgeEvents } from '../core/events.js';
 import type { Note } from '../schemas/types.js';
 import type { GenerateRequestV1 } from '../spec/model-backend-v1.js';
 import { createMockBackend } from '../testing/mock-backend.js';
+import { createUsabilityRewardModel } from '../rm/usability/model.js';
 import { createForge } from './forge.js';
 import { titleSimilarity } from './similarity.js';
 
@@ -174,6 +175,38 @@ describe('createForge().generate', () => {
       code: 'CF_GENERATION_FAILED',
     });
     expect(backend.generateCalls).toHaveLength(2);
+  });
+});
+
+describe('createForge() with reward models', () => {
+  it('scores every creative with every RM and lets the usability veto reject a wrong price', async () => {
+    const titles = ['清爽型防晒霜上脸不油不闷', '这款防晒霜只要99元', '通勤必备的清爽型防晒霜', '夏天出门先涂它'];
+    const backend = poolBackend(titles);
+    const events = new CopyForgeEvents();
+    const batches: string[] = [];
+    events.on('rm.batch-end', (event) => batches.push(event.payload.rewardModel));
+    const forge = createForge({
+      backend,
+      titlesPerNote: 4,
+      rewardModels: [createUsabilityRewardModel()],
+      events,
+    });
+    const result = await forge.generate(note, { seed: 2 });
+    expect(batches).toEqual(['usability']);
+    expect(result.provenance.rewardModels).toEqual([{ name: 'usability', version: '1.0.0' }]);
+    expect(result.creatives).toHaveLength(4);
+    for (const entry of result.creatives) {
+      expect(entry.scores).toHaveLength(1);
+      expect(entry.scores[0]?.rewardModel).toBe('usability');
+    }
+    // The note says 128元; a title claiming 99元 is an entity mismatch and must not be accepted.
+    const wrongPrice = result.creatives.find((entry) => entry.creative.title.includes('99元'));
+    expect(wrongPrice?.accepted).toBe(false);
+    expect(wrongPrice?.scores[0]?.verdict).toBe('fail');
+    expect(result.creatives.filter((entry) => entry.accepted).length).toBeGreaterThan(0);
+    // Sorted: accepted creatives first, ranked 1..k.
+    const firstRejected = result.creatives.findIndex((entry) => !entry.accepted);
+    expect(result.creatives.slice(firstRejected).every((entry) => !entry.accepted)).toBe(true);
   });
 });
 

@@ -5,9 +5,9 @@ import type { CopyForgeEvents } from '../core/events.js';
 import { Pipeline, type PipelineResult } from '../core/runner.js';
 import { recordSpan } from '../core/telemetry.js';
 import { validateNote, validateScoredCreative } from '../core/validation.js';
+import { createRewardModelHost, type RewardModelHostOptions, type RewardModelSource } from '../rm/host.js';
 import type { Creative, CreativeProvenance, Note, ScoredCreative } from '../schemas/types.js';
 import type { ModelBackendV1, SamplingOptionsV1 } from '../spec/model-backend-v1.js';
-import type { RewardModelV1 } from '../spec/reward-model-v1.js';
 import type { WarningV1 } from '../spec/shared-v1.js';
 import { VERSION } from '../version.js';
 import { detectLanguage, type PromptLanguage } from './language.js';
@@ -36,12 +36,16 @@ export interface ForgeOptions {
   /** The model backend that writes titles; it must have `generate`. */
   backend: ModelBackendV1;
   /**
-   * Scores and accepts creatives. Pass a reward-model host; omit it (or pass `[]` as
-   * `rewardModels`) to accept every schema-valid title unscored.
+   * Reward models (objects, plugins or module specifiers) that score every title; the
+   * policy then sets `accepted` (usability veto, attractiveness rank). With none, every
+   * schema-valid title is accepted unscored. @default []
+   * @example rewardModels: [createUsabilityRewardModel(), '@copyforge/plugin-compliance']
    */
+  rewardModels?: readonly RewardModelSource[];
+  /** Host settings for `rewardModels`: configs per model, timeout, isolation, policy. */
+  rewardModelHost?: Omit<RewardModelHostOptions, 'rewardModels' | 'events'>;
+  /** A custom scorer instead of `rewardModels` (advanced; e.g. a remote scoring service). */
   scorer?: CreativeScorer;
-  /** Reward models, recorded in provenance when no `scorer` is given. @default [] */
-  rewardModels?: readonly RewardModelV1[];
   /** Titles per note. @default 12 */
   titlesPerNote?: number;
   /** Prompt language: from the note's `lang` or its text, or fixed. @default 'auto' */
@@ -113,20 +117,12 @@ export interface Forge {
 
 const tokensPerCharacter: Record<PromptLanguage, number> = { zh: 1.3, en: 0.4 };
 
-function acceptAllScorer(rewardModels: readonly RewardModelV1[]): CreativeScorer {
-  if (rewardModels.length > 0) {
-    throw new CopyForgeError(
-      'CF_INVALID_CONFIG',
-      "'rewardModels' needs a 'scorer' (a reward-model host) to run them; pass scorer instead.",
-    );
-  }
-  return {
-    rewardModels: [],
-    async score(_note, creatives) {
-      return creatives.map((creative, index) => ({ creative, scores: [], accepted: true, rank: index + 1 }));
-    },
-  };
-}
+const acceptAllScorer: CreativeScorer = {
+  rewardModels: [],
+  async score(_note, creatives) {
+    return creatives.map((creative, index) => ({ creative, scores: [], accepted: true, rank: index + 1 }));
+  },
+};
 
 /**
  * Creates a forge over a backend.
@@ -152,7 +148,27 @@ export function createForge(options: ForgeOptions): Forge {
   const threshold = options.similarityThreshold ?? 0.7;
   const retryBudget = options.retryBudget ?? 2;
   const sampling = { temperature: 0.8, topP: 0.95, repeatPenalty: 1.1, ...options.sampling };
-  const scorer = options.scorer ?? acceptAllScorer(options.rewardModels ?? []);
+  let scorerPromise: Promise<CreativeScorer> | undefined;
+  // The host loads plugins asynchronously, so it is created on first use.
+  const getScorer = (): Promise<CreativeScorer> => {
+    scorerPromise ??= (async () => {
+      if (options.scorer) return options.scorer;
+      if (!options.rewardModels?.length) return acceptAllScorer;
+      const host = await createRewardModelHost({
+        ...options.rewardModelHost,
+        rewardModels: options.rewardModels,
+        events: options.events,
+      });
+      return {
+        rewardModels: host.rewardModels,
+        score: (note, creatives, scoreOptions) => host.scoreAndSelect(note, creatives, scoreOptions),
+      };
+    })();
+    scorerPromise.catch(() => {
+      scorerPromise = undefined;
+    });
+    return scorerPromise;
+  };
 
   async function generate(input: Note, call: GenerateOptions = {}): Promise<ForgeResult> {
     const note = validateNote(input);
@@ -287,6 +303,7 @@ export function createForge(options: ForgeOptions): Forge {
             title: creative.title,
           });
         }
+        const scorer = await getScorer();
         const provenance: CreativeProvenance = {
           sdkVersion: VERSION,
           backendId: backend.id,

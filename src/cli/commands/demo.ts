@@ -57,7 +57,7 @@ export const demoCommand: CliCommand = {
     ].join('\n');
     await mkdir(outputDirectory, { recursive: true });
     await writeFile(join(outputDirectory, 'report.md'), report);
-    await writeFile(join(outputDirectory, 'notes.jsonl'), notes.map((note) => JSON.stringify(note)).join('\n') + '\n');
+    await writeFile(join(outputDirectory, 'notes.jsonl'), `${notes.map((note) => JSON.stringify(note)).join('\n')}\n`);
     if (!values.quiet) console.log(report);
     console.log(`Wrote ${join(outputDirectory, 'report.md')} and notes.jsonl.`);
     return invalid === 0 ? 0 : 1;

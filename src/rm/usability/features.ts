@@ -1,0 +1,355 @@
+// Usability features of one title against its note. Every feature is in [0, 1] and
+// grows with the problem it measures, so the logistic weights read as penalties.
+
+import type { Note } from '../../schemas/types.js';
+import type { RewardReasonV1 } from '../../spec/reward-model-v1.js';
+import { characterNgrams, foldText, isChineseText, type Script, scriptOf, words } from '../text.js';
+import { checkEntities, noteSourceText } from './entities.js';
+
+/** Names of the usability features, in the order of the weight vector. */
+export const usabilityFeatureNames = [
+  'tooShort',
+  'tooLong',
+  'garbled',
+  'mixedScript',
+  'repeatedCharacters',
+  'repeatedWords',
+  'unbalancedBrackets',
+  'emojiSpam',
+  'punctuationSpam',
+  'truncatedEnding',
+  'unsupportedNumbers',
+  'unsupportedNames',
+  'entityPrecisionGap',
+  'negationMismatch',
+  'lowNoteOverlap',
+  'disfluency',
+  'fluencyMissing',
+] as const;
+
+/** One usability feature name. */
+export type UsabilityFeatureName = (typeof usabilityFeatureNames)[number];
+
+/** Length bounds in characters, per language. */
+export interface LengthBounds {
+  /** Fewest characters of a Chinese title. @default 6 */
+  chineseMin: number;
+  /** Most characters of a Chinese title. @default 30 */
+  chineseMax: number;
+  /** Fewest characters of a Latin-script title. @default 14 */
+  latinMin: number;
+  /** Most characters of a Latin-script title. @default 90 */
+  latinMax: number;
+}
+
+/** Default {@link LengthBounds}. */
+export const defaultLengthBounds: LengthBounds = { chineseMin: 6, chineseMax: 30, latinMin: 14, latinMax: 90 };
+
+/** What {@link computeUsabilityFeatures} needs besides the title and note. */
+export interface UsabilityFeatureOptions {
+  /** Length bounds. @default defaultLengthBounds */
+  lengthBounds?: LengthBounds;
+  /** Product words checked against the note, besides its tags. @default defaultProductLexicon */
+  productLexicon?: readonly string[];
+  /**
+   * Mean token log-likelihood of the title from the backend's `scoreText`; `undefined`
+   * when the backend has no `scoreText` (the fluency feature is then absent).
+   */
+  meanLogLikelihood?: number;
+}
+
+/** Feature values plus the reasons that explain the ones that fired. */
+export interface UsabilityFeatures {
+  /** Feature values keyed by name. */
+  values: Record<UsabilityFeatureName, number>;
+  /** Human-readable reasons with quoted spans. */
+  reasons: RewardReasonV1[];
+}
+
+const bracketPairs: [string, string][] = [
+  ['(', ')'],
+  ['[', ']'],
+  ['{', '}'],
+  ['（', '）'],
+  ['【', '】'],
+  ['《', '》'],
+  ['「', '」'],
+  ['『', '』'],
+  ['“', '”'],
+  ['‘', '’'],
+];
+const chineseDangling = [
+  '的',
+  '和',
+  '与',
+  '及',
+  '跟',
+  '、',
+  '，',
+  ',',
+  '是',
+  '在',
+  '把',
+  '被',
+  '让',
+  '给',
+  '对',
+  '从',
+  '或',
+];
+const latinDangling = new Set([
+  'and',
+  'or',
+  'the',
+  'a',
+  'an',
+  'of',
+  'to',
+  'with',
+  'for',
+  'in',
+  'on',
+  'at',
+  'my',
+  'your',
+]);
+const chineseNegations = ['不', '没', '别', '无', '未'];
+const latinNegations = new Set(['not', 'no', 'never', "don't", "doesn't", "won't", "isn't", "can't", 'without']);
+
+const clamp = (value: number) => Math.max(0, Math.min(1, value));
+
+function bracketsUnbalanced(title: string): string | undefined {
+  for (const [open, close] of bracketPairs) {
+    let depth = 0;
+    for (const character of title) {
+      if (character === open) depth++;
+      else if (character === close) depth--;
+      if (depth < 0) return close;
+    }
+    if (depth !== 0) return open;
+  }
+  const straight = title.match(/"/gu)?.length ?? 0;
+  return straight % 2 === 1 ? '"' : undefined;
+}
+
+function longestRun(title: string, source: string): { length: number; span: string } {
+  let best = { length: 1, span: '' };
+  const characters = [...title];
+  let start = 0;
+  for (let index = 1; index <= characters.length; index++) {
+    if (index < characters.length && characters[index] === characters[start]) continue;
+    const run = characters.slice(start, index).join('');
+    const character = characters[start] as string;
+    if (index - start > best.length && !/[\d\s]/u.test(character) && !source.includes(run)) {
+      best = { length: index - start, span: run };
+    }
+    start = index;
+  }
+  return best;
+}
+
+function repeatedWordSpan(title: string, source: string): string | undefined {
+  const tokens = words(foldText(title));
+  for (let index = 1; index < tokens.length; index++) {
+    const token = tokens[index] as string;
+    if (token === tokens[index - 1] && !source.includes(`${token}${token}`) && !source.includes(`${token} ${token}`)) {
+      return `${token}${/[a-z0-9]/u.test(token) ? ' ' : ''}${token}`;
+    }
+  }
+  // Repeated two-character chunks the segmenter split unevenly, e.g. `防晒防晒`.
+  const match = foldText(title).match(/(\p{Script=Han}{2,4})\1/u);
+  if (match && !source.includes(match[0])) return match[0];
+  return undefined;
+}
+
+function negationSpan(title: string, source: string): string | undefined {
+  const folded = foldText(title);
+  const foldedSource = foldText(source);
+  if (isChineseText(title)) {
+    for (const negation of chineseNegations) {
+      let index = folded.indexOf(negation);
+      while (index >= 0) {
+        const tail = folded.slice(index + 1, index + 3);
+        if (tail.length === 2 && /\p{Script=Han}{2}/u.test(tail)) {
+          if (foldedSource.includes(tail) && !foldedSource.includes(`${negation}${tail}`)) {
+            return `${negation}${tail}`;
+          }
+        }
+        index = folded.indexOf(negation, index + 1);
+      }
+      // The reverse: the note says `完全不黑` and the title drops the negation, `完全黑`.
+      let position = foldedSource.indexOf(negation);
+      while (position >= 2) {
+        const before = foldedSource.slice(position - 2, position);
+        const after = foldedSource.charAt(position + 1);
+        const dropped = `${before}${after}`;
+        if (/^\p{Script=Han}{3}$/u.test(dropped) && folded.includes(dropped) && !foldedSource.includes(dropped)) {
+          return dropped;
+        }
+        position = foldedSource.indexOf(negation, position + 1);
+      }
+    }
+    return undefined;
+  }
+  const tokens = words(folded);
+  const sourceTokens = words(foldedSource);
+  for (let index = 0; index + 1 < tokens.length; index++) {
+    const token = tokens[index] as string;
+    if (!latinNegations.has(token)) continue;
+    const next = tokens[index + 1] as string;
+    const negatedInSource = sourceTokens.some(
+      (word, position) => word === next && latinNegations.has(sourceTokens[position - 1] ?? ''),
+    );
+    if (sourceTokens.includes(next) && !negatedInSource) return `${token} ${next}`;
+  }
+  return undefined;
+}
+
+/**
+ * Computes the usability features of `title` for `note`, with reasons quoting the spans
+ * that triggered them.
+ */
+export function computeUsabilityFeatures(
+  title: string,
+  note: Note,
+  options: UsabilityFeatureOptions = {},
+): UsabilityFeatures {
+  const bounds = options.lengthBounds ?? defaultLengthBounds;
+  const reasons: RewardReasonV1[] = [];
+  const values = Object.fromEntries(usabilityFeatureNames.map((name) => [name, 0])) as Record<
+    UsabilityFeatureName,
+    number
+  >;
+  const source = noteSourceText(note);
+  const characters = [...title.trim()];
+  const chinese = isChineseText(title);
+  const [minimum, maximum] = chinese ? [bounds.chineseMin, bounds.chineseMax] : [bounds.latinMin, bounds.latinMax];
+
+  if (characters.length < minimum) {
+    values.tooShort = clamp((minimum - characters.length) / minimum);
+    reasons.push({ code: 'too-short', message: `The title has ${characters.length} characters; at least ${minimum}.` });
+  }
+  if (characters.length > maximum) {
+    values.tooLong = clamp((characters.length - maximum) / maximum);
+    reasons.push({ code: 'too-long', message: `The title has ${characters.length} characters; at most ${maximum}.` });
+  }
+
+  const scripts: Script[] = characters.map(scriptOf);
+  const garbled = characters.filter(
+    (character, index) =>
+      ['garbled', 'other', 'kana'].includes(scripts[index] as string) || /[\u2500-\u259F]/u.test(character),
+  );
+  // UTF-8 read as Latin-1 (`ç©º`, `â€™`): a Latin-1 letter followed by a continuation-looking character.
+  for (const match of title.matchAll(/[\u00C2-\u00F0][\u0080-\u00BF\u2018-\u201E\u20AC\u2122\u0152\u0153\u0178]/gu)) {
+    garbled.push(match[0]);
+  }
+  if (garbled.length > 0) {
+    values.garbled = clamp(garbled.length / 3);
+    reasons.push({
+      code: 'garbled-text',
+      message: 'The title has garbled or foreign-script characters.',
+      span: garbled.join(''),
+    });
+  }
+  // Switches between Han and Latin letters: a brand or two is normal, more is noise.
+  const letters = scripts.filter((script) => script === 'han' || script === 'latin');
+  let switches = 0;
+  for (let index = 1; index < letters.length; index++) if (letters[index] !== letters[index - 1]) switches++;
+  if (chinese && switches > 4) {
+    values.mixedScript = clamp((switches - 4) / 4);
+    reasons.push({ code: 'mixed-script', message: `The title switches script ${switches} times.` });
+  }
+
+  const run = longestRun(title, source);
+  if (run.length >= 3) {
+    values.repeatedCharacters = clamp((run.length - 2) / 3);
+    reasons.push({ code: 'repeated-characters', message: 'A character repeats.', span: run.span });
+  }
+  const repeated = repeatedWordSpan(title, foldText(source));
+  if (repeated) {
+    values.repeatedWords = 1;
+    reasons.push({ code: 'repeated-words', message: 'A word repeats back to back.', span: repeated });
+  }
+  const bracket = bracketsUnbalanced(title);
+  if (bracket) {
+    values.unbalancedBrackets = 1;
+    reasons.push({ code: 'unbalanced-brackets', message: 'A bracket or quote is not closed.', span: bracket });
+  }
+  const emoji = title.match(/\p{Extended_Pictographic}/gu) ?? [];
+  if (emoji.length > 2) {
+    values.emojiSpam = clamp((emoji.length - 2) / 3);
+    reasons.push({ code: 'emoji-spam', message: `The title has ${emoji.length} emoji.`, span: emoji.join('') });
+  }
+  const punctuationRun = title.match(/[!?！？~～.。,，、…]{3,}/u);
+  if (punctuationRun) {
+    values.punctuationSpam = clamp((punctuationRun[0].length - 2) / 3);
+    reasons.push({ code: 'punctuation-spam', message: 'Punctuation repeats.', span: punctuationRun[0] });
+  }
+
+  const trimmed = title.trim();
+  const lastWord = foldText(trimmed.split(/\s+/u).at(-1) ?? '').replace(/[^\p{L}\p{N}'’-]/gu, '');
+  const dangling = chinese
+    ? chineseDangling.find((ending) => trimmed.endsWith(ending))
+    : latinDangling.has(lastWord) && /[a-z]$/iu.test(trimmed)
+      ? lastWord
+      : undefined;
+  if (dangling || /(\.\.\.|…)$/u.test(trimmed)) {
+    values.truncatedEnding = 1;
+    reasons.push({ code: 'truncated-ending', message: 'The title ends mid-phrase.', span: dangling ?? '…' });
+  }
+
+  const check = checkEntities(title, note, options.productLexicon);
+  const numeric = check.unsupported.filter((entity) => !['brand', 'product'].includes(entity.type));
+  const names = check.unsupported.filter((entity) => ['brand', 'product'].includes(entity.type));
+  values.unsupportedNumbers = clamp(numeric.length);
+  values.unsupportedNames = clamp(names.length);
+  values.entityPrecisionGap = check.entities.length === 0 ? 0 : check.unsupported.length / check.entities.length;
+  for (const entity of check.unsupported) {
+    reasons.push({
+      code: 'entity-mismatch',
+      message: `The ${entity.type} '${entity.span}' is not supported by the note.`,
+      span: entity.span,
+    });
+  }
+  const negation = negationSpan(title, source);
+  if (negation) {
+    values.negationMismatch = 1;
+    reasons.push({
+      code: 'negation-mismatch',
+      message: 'The title negates something the note affirms.',
+      span: negation,
+    });
+  }
+
+  const titleGrams = characterNgrams(title, 2);
+  const sourceGrams = characterNgrams(source, 2);
+  let covered = 0;
+  for (const gram of titleGrams) if (sourceGrams.has(gram)) covered++;
+  const coverage = titleGrams.size === 0 ? 0 : covered / titleGrams.size;
+  values.lowNoteOverlap = clamp(1 - coverage);
+  if (coverage < 0.3) {
+    reasons.push({
+      code: 'off-topic',
+      message: `Only ${Math.round(coverage * 100)}% of the title's bigrams are in the note.`,
+    });
+  }
+
+  if (options.meanLogLikelihood === undefined || !Number.isFinite(options.meanLogLikelihood)) {
+    values.fluencyMissing = 1;
+  } else {
+    // Mean log-likelihood of about -1 is fluent, -6 or lower is noise.
+    values.disfluency = clamp((-options.meanLogLikelihood - 1) / 5);
+    if (values.disfluency > 0.6) {
+      reasons.push({
+        code: 'low-fluency',
+        message: `Mean token log-likelihood ${options.meanLogLikelihood.toFixed(2)} is low.`,
+      });
+    }
+  }
+  return { values, reasons };
+}
+
+/** The features as a vector in {@link usabilityFeatureNames} order. */
+export function toFeatureVector(values: Record<UsabilityFeatureName, number>): number[] {
+  return usabilityFeatureNames.map((name) => values[name]);
+}
