@@ -30,7 +30,7 @@ export default defineConfig([
     },
   },
   {
-    entry: { cli: 'src/cli/bin.ts' },
+    entry: { cli: 'src/cli/bin.ts', 'corpus-worker': 'src/corpus/worker-entry.ts' },
     format: ['esm'],
     clean: false,
     sourcemap: true,

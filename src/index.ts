@@ -62,6 +62,7 @@ export {
   validateNote,
   validateScoredCreative,
 } from './core/validation.js';
+export * from './corpus/index.js';
 export {
   type AgreementResult,
   acceptanceFunnel,
@@ -154,6 +155,7 @@ export { buildTitlesSchema, type TitlesOutput, type TitlesSchemaOptions } from '
 export { titlesPromptVersion } from './generation/prompts/titles-v1.js';
 export { normaliseTitle, titleSimilarity } from './generation/similarity.js';
 export { defaultAudienceTiers, defaultTitleStyles, type TitleStyle } from './generation/styles.js';
+export * from './labeling/index.js';
 export {
   type AttractivenessWeights,
   createAttractivenessRewardModel,

@@ -20,7 +20,10 @@ describe('copyforge CLI', () => {
   it('lists commands in --help and prints the version', async () => {
     const { out } = captureConsole();
     expect(await main(['--help'])).toBe(0);
-    expect(out.join('\n')).toMatch(/demo\s+run the pipeline/);
+    expect(out.join('\n')).toMatch(/demo\s+run the whole pipeline/);
+    for (const name of ['generate', 'model', 'kafka', 'clean', 'label', 'dataset', 'score', 'eval', 'rm']) {
+      expect(out.join('\n')).toMatch(new RegExp(`\\n  ${name}\\s`));
+    }
     expect(out.join('\n')).toMatch(/validate\s+check notes/);
     expect(await main(['--version'])).toBe(0);
     expect(out.at(-1)).toMatch(/^\d+\.\d+\.\d+/);

@@ -2,13 +2,31 @@ import { parseArgs } from 'node:util';
 import { isCopyForgeError } from '../core/errors.js';
 import { VERSION } from '../version.js';
 import type { CliCommand } from './command.js';
+import { cleanCommand } from './commands/clean.js';
+import { datasetCommand } from './commands/dataset.js';
 import { demoCommand } from './commands/demo.js';
 import { evalCommand } from './commands/eval.js';
+import { generateCommand } from './commands/generate.js';
+import { kafkaCommand } from './commands/kafka.js';
+import { labelCommand } from './commands/label.js';
+import { modelCommand } from './commands/model.js';
 import { rmCommand } from './commands/rm.js';
 import { scoreCommand } from './commands/score.js';
 import { validateCommand } from './commands/validate.js';
 
-const commands: readonly CliCommand[] = [demoCommand, evalCommand, rmCommand, scoreCommand, validateCommand];
+const commands: readonly CliCommand[] = [
+  demoCommand,
+  generateCommand,
+  modelCommand,
+  kafkaCommand,
+  cleanCommand,
+  labelCommand,
+  datasetCommand,
+  scoreCommand,
+  evalCommand,
+  rmCommand,
+  validateCommand,
+];
 
 function helpText(): string {
   const width = Math.max(...commands.map((command) => command.name.length));

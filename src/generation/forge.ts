@@ -89,6 +89,8 @@ export interface GenerateOptions {
 /** The result of one note. */
 export interface ForgeResult {
   noteId: string;
+  /** The validated note the creatives were written for. */
+  note: Note;
   /** What the note promotes, as stated (or given) first. */
   promotionTarget: string;
   audienceTier: string;
@@ -111,7 +113,7 @@ export interface Forge {
    */
   generateMany(
     notes: Iterable<unknown> | AsyncIterable<unknown>,
-    options?: { signal?: AbortSignal; ordered?: boolean },
+    options?: { signal?: AbortSignal; ordered?: boolean; seed?: number },
   ): AsyncGenerator<PipelineResult<ForgeResult>>;
 }
 
@@ -331,6 +333,7 @@ export function createForge(options: ForgeOptions): Forge {
         });
         return {
           noteId: note.id,
+          note,
           promotionTarget,
           audienceTier,
           creatives: scored,
@@ -345,12 +348,13 @@ export function createForge(options: ForgeOptions): Forge {
   return {
     generate,
     generateMany(notes, runOptions = {}) {
+      const { seed, ...pipelineOptions } = runOptions;
       const pipeline = Pipeline.from<unknown>().pipe({
         name: 'generate',
         concurrency: options.concurrency ?? 2,
-        run: (note, { signal }) => generate(note as Note, { signal }),
+        run: (note, { signal }) => generate(note as Note, { signal, ...(seed === undefined ? {} : { seed }) }),
       });
-      return pipeline.run(notes, { ...runOptions, events: options.events, tracer: options.tracer });
+      return pipeline.run(notes, { ...pipelineOptions, events: options.events, tracer: options.tracer });
     },
   };
 }

