@@ -32,6 +32,7 @@ import type { LabelledNote } from '../../labeling/label-notes.js';
 import { type DatasetSplit, splitOf } from '../../labeling/split.js';
 import type { Note } from '../../schemas/types.js';
 import type { CliCommand, CommandValues } from '../command.js';
+import { numberOption, stringOption } from '../options.js';
 
 const usage = [
   'Usage: copyforge dataset sft --in labels.jsonl --out dir [--format chat|alpaca|completion]',
@@ -54,23 +55,6 @@ const usage = [
   'Both write <dir>/train.jsonl, <dir>/validation.jsonl (split by a hash of the note id) and',
   '<dir>/README.md, a dataset card with counts, label distributions and examples.',
 ].join('\n');
-
-function stringOption(values: CommandValues, name: string): string | undefined {
-  const value = values[name];
-  return typeof value === 'string' ? value : undefined;
-}
-
-function numberOption(values: CommandValues, name: string): number | undefined {
-  const text = stringOption(values, name);
-  if (text === undefined) return undefined;
-  const value = Number(text);
-  if (!Number.isFinite(value)) {
-    throw new CopyForgeError('CF_INVALID_CONFIG', `--${name} must be a number, got '${text}'.`, {
-      issues: [{ path: `/${name}`, rule: 'type', message: `'--${name}' must be a number` }],
-    });
-  }
-  return value;
-}
 
 interface Built {
   records: { noteId: string; kind: string; record: unknown }[];

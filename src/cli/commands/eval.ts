@@ -12,11 +12,7 @@ import { renderReport } from '../../eval/render.js';
 import { buildEvaluationReport, buildGsbPairs, resolveBaseline } from '../../eval/report.js';
 import { exportGsbSheet, type ImportedGsbSheets, importGsbSheets, parseGsbKey } from '../../eval/sheets.js';
 import type { CliCommand, CommandValues } from '../command.js';
-
-function stringOption(values: CommandValues, name: string): string | undefined {
-  const value = values[name];
-  return typeof value === 'string' ? value : undefined;
-}
+import { stringOption } from '../options.js';
 
 function integerOption(values: CommandValues, name: string, fallback: number): number {
   const raw = stringOption(values, name);

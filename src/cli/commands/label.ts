@@ -6,6 +6,7 @@ import { type LabelStats, labelNotesStream } from '../../labeling/label-notes.js
 import type { ModelBackendV1 } from '../../spec/model-backend-v1.js';
 import type { CliCommand, CommandValues } from '../command.js';
 import { openJsonLinesWriter, readJsonLines } from '../jsonl.js';
+import { stringOption } from '../options.js';
 import { createProgress } from '../progress.js';
 
 const usage = [
@@ -26,11 +27,6 @@ const usage = [
 export interface LabelCommandOptions {
   /** Creates the backend for `--model` (undefined: the default model) and `--threads`. */
   createBackend?: (options: { modelPath?: string; threads: number; sequences: number }) => Promise<ModelBackendV1>;
-}
-
-function stringOption(values: CommandValues, name: string): string | undefined {
-  const value = values[name];
-  return typeof value === 'string' ? value : undefined;
 }
 
 function integerOption(values: CommandValues, name: string, minimum: number): number | undefined {

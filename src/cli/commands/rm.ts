@@ -6,6 +6,7 @@ import { type LabelledTitle, trainUsabilityRM } from '../../rm/usability/train.j
 import type { Note } from '../../schemas/types.js';
 import type { CliCommand, CommandValues } from '../command.js';
 import { readJsonLines } from '../jsonl.js';
+import { numberOption, stringOption } from '../options.js';
 import { sampleNotesPath } from '../package-root.js';
 import { createProgress } from '../progress.js';
 
@@ -24,23 +25,6 @@ const usage = [
   'with embeddings, --space names their embedding space (EmbedResultV1.space). Trains the',
   'pairwise head and prints held-out pair accuracy and the fitted temperature.',
 ].join('\n');
-
-function stringOption(values: CommandValues, name: string): string | undefined {
-  const value = values[name];
-  return typeof value === 'string' ? value : undefined;
-}
-
-function numberOption(values: CommandValues, name: string): number | undefined {
-  const text = stringOption(values, name);
-  if (text === undefined) return undefined;
-  const value = Number(text);
-  if (!Number.isFinite(value)) {
-    throw new CopyForgeError('CF_INVALID_CONFIG', `--${name} must be a number, got '${text}'.`, {
-      issues: [{ path: `/${name}`, rule: 'type', message: `'--${name}' must be a number` }],
-    });
-  }
-  return value;
-}
 
 async function readAll(path: string): Promise<{ line: number; value: Record<string, unknown> }[]> {
   const rows: { line: number; value: Record<string, unknown> }[] = [];
