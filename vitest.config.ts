@@ -28,7 +28,11 @@ export default defineConfig({
           include: ['test/integration/**/*.test.ts'],
           // Starts a local Kafka broker unless KAFKA_BROKERS names a cluster, and makes sure
           // the default model is in the cache.
-          globalSetup: ['test/integration/model-global-setup.ts', 'test/integration/kafka-global-setup.ts'],
+          globalSetup: [
+            'test/integration/model-global-setup.ts',
+            'test/integration/kafka-global-setup.ts',
+            'test/integration/llama-server-global-setup.ts',
+          ],
           pool: 'forks',
           poolOptions: { forks: { singleFork: true } },
           testTimeout: 180_000,

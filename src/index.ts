@@ -17,6 +17,13 @@ export {
   llamaCppBackend,
 } from './backends/llama-cpp/llama-cpp-backend.js';
 export { DEFAULT_MODEL_FILE_NAME, DEFAULT_MODEL_SHA256 } from './backends/llama-cpp/pypi-model-source.js';
+export {
+  type OpenAICompatibleBackend,
+  type OpenAICompatibleBackendOptions,
+  type OpenAICompatibleDialect,
+  openAICompatibleBackend,
+  type RetryInfo,
+} from './backends/openai-compatible/openai-compatible-backend.js';
 export { cacheDirectory } from './core/cache.js';
 export { type ErrorCode, errorCodes } from './core/error-codes.js';
 export {
