@@ -1,3 +1,4 @@
+import { renderCompletionPrompt } from '../backends/llama-cpp/completion-prompt.js';
 import { detectLanguage, type PromptLanguage } from '../generation/language.js';
 import type { TitlesOutput } from '../generation/output-schema.js';
 import { buildTitlesMessages } from '../generation/prompts/titles-v1.js';
@@ -222,18 +223,6 @@ export interface TextPreferenceRecord {
   prompt: string;
   chosen: string;
   rejected: string;
-}
-
-/**
- * Renders chat turns as one plain prompt ending where the answer starts. Mirrors how
- * `llamaCppBackend` prompts a GGUF without a chat template (such as the default base model):
- * keep the two in step, or the trained model is prompted differently at inference.
- */
-export function renderCompletionPrompt(messages: readonly ChatMessageV1[]): string {
-  const parts = messages.map((message) =>
-    message.role === 'assistant' ? `Answer:\n${message.content}` : message.content.trim(),
-  );
-  return `${parts.join('\n\n')}\n\nAnswer:\n`;
 }
 
 /** Converts an example to a prompt-completion line. */

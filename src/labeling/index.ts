@@ -1,5 +1,6 @@
 // Public surface of the labelling stage, re-exported by src/index.ts.
 
+export { renderCompletionPrompt } from '../backends/llama-cpp/completion-prompt.js';
 export {
   type CachedLabel,
   createMemoryLabelCache,
@@ -29,7 +30,6 @@ export {
   preferencesFromGsb,
   preferencesFromRankedLists,
   type RankedTitles,
-  renderCompletionPrompt,
   type SftExample,
   type SftKind,
   type StyledTitle,

@@ -12,7 +12,6 @@ import type {
 } from 'node-llama-cpp';
 import { CopyForgeError, isAbortError, throwIfAborted, toCopyForgeError } from '../../core/errors.js';
 import type {
-  ChatMessageV1,
   ContinuationScoreV1,
   EmbedRequestV1,
   EmbedResultV1,
@@ -23,6 +22,7 @@ import type {
   ScoreTextResultV1,
 } from '../../spec/model-backend-v1.js';
 import type { WarningV1 } from '../../spec/shared-v1.js';
+import { renderCompletionPrompt } from './completion-prompt.js';
 import { resolveModelPath } from './default-model.js';
 import { loadNodeLlamaCpp } from './load-node-llama-cpp.js';
 import { Pool } from './sequence-pool.js';
@@ -88,14 +88,6 @@ export interface LlamaCppBackend extends ModelBackendV1 {
   readonly modelPath: string;
   /** Threads in use. */
   readonly threads: number;
-}
-
-function renderCompletionPrompt(messages: readonly ChatMessageV1[]): string {
-  // For base models without a chat template: a plain document that ends where the answer starts.
-  const parts = messages.map((message) =>
-    message.role === 'assistant' ? `Answer:\n${message.content}` : message.content.trim(),
-  );
-  return `${parts.join('\n\n')}\n\nAnswer:\n`;
 }
 
 /**
