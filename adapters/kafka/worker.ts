@@ -3,6 +3,7 @@ import type { Consumer, EachBatchPayload, KafkaConfig, KafkaMessage, Producer } 
 import { CopyForgeError, isAbortError, toCopyForgeError } from '../../src/core/errors.js';
 import { CopyForgeEvents } from '../../src/core/events.js';
 import { mapConcurrent } from '../../src/core/runner.js';
+import { sleep } from '../../src/core/sleep.js';
 import { getDefaultTracer } from '../../src/core/telemetry.js';
 import { parseNoteEvent } from '../../src/core/validation.js';
 import type { Forge, ForgeResult } from '../../src/generation/forge.js';
@@ -101,19 +102,6 @@ type Outcome =
   | { kind: 'dead-letter'; message: KafkaMessage; record: OutgoingRecord; error: CopyForgeError }
   | { kind: 'abandoned'; message: KafkaMessage };
 
-const sleep = (milliseconds: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve();
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, milliseconds);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-
 /**
  * Creates a worker that consumes NoteEvents, runs the forge, and produces one
  * CreativesEvent per note; bad input goes to the dead-letter topic and the worker
@@ -211,7 +199,10 @@ export function createKafkaWorker(options: KafkaWorkerOptions): KafkaWorker {
         counters.failedAttempts++;
         lastError = toCopyForgeError(thrown, 'CF_GENERATION_FAILED');
         if (!lastError.retriable) break;
-        if (attempt < maxAttempts) await sleep(retryBackoffMs * 2 ** (attempt - 1), abandon.signal);
+        if (attempt < maxAttempts) {
+          // Backoff; an abort (shutdown deadline) ends the wait early.
+          await sleep(retryBackoffMs * 2 ** (attempt - 1), abandon.signal).catch(() => {});
+        }
       }
     }
     const error = lastError as CopyForgeError;

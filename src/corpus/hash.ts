@@ -56,23 +56,8 @@ export function combineHash32(h: number, value: number): number {
   return (Math.imul(next, 5) + 0xe6546b64) | 0;
 }
 
-/**
- * A seeded pseudo-random generator (mulberry32) returning floats in [0, 1).
- * Deterministic across platforms, which is what mixing and tests need.
- *
- * @example
- * const random = createRandom(42); random(); // 0.6011...
- */
-export function createRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded pseudo-random generator (mulberry32); see src/core/random.ts. */
+export { createSeededRandom as createRandom } from '../core/random.js';
 
 /**
  * A growable open-addressing set of 64-bit keys given as two 32-bit halves.

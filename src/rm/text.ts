@@ -92,17 +92,8 @@ export function ngramSimilarity(left: string, right: string, size = 2): number {
   return jaccard(characterNgrams(left, size), characterNgrams(right, size));
 }
 
-/** A seeded pseudo-random generator (mulberry32), so training and augmentation are reproducible. */
-export function createRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = state;
-    value = Math.imul(value ^ (value >>> 15), value | 1);
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
-    return ((value ^ (value >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+/** A seeded pseudo-random generator (mulberry32); see src/core/random.ts. */
+export { createSeededRandom as createRandom } from '../core/random.js';
 
 /** Shuffles a copy of `items` with the given random source. */
 export function shuffled<T>(items: readonly T[], random: () => number): T[] {

@@ -1,4 +1,5 @@
 import { throwIfAborted } from '../core/errors.js';
+import { sleep } from '../core/sleep.js';
 import type {
   EmbedRequestV1,
   GenerateRequestV1,
@@ -33,21 +34,6 @@ export interface MockBackend extends ModelBackendV1 {
   readonly disposed: boolean;
 }
 
-function delay(milliseconds: number, signal?: AbortSignal): Promise<void> {
-  if (milliseconds <= 0) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, milliseconds);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 /**
  * A `ModelBackendV1` test double for unit tests of stages and plugins. It is never a
  * stand-in for the real-model integration tests.
@@ -78,7 +64,7 @@ export function createMockBackend(options: MockBackendOptions = {}): MockBackend
     backend.generate = async (request: GenerateRequestV1): Promise<GenerateResultV1> => {
       generateCalls.push(request);
       throwIfAborted(request.signal);
-      await delay(options.delayMs ?? 0, request.signal).catch(() => throwIfAborted(request.signal));
+      if (options.delayMs) await sleep(options.delayMs, request.signal).catch(() => throwIfAborted(request.signal));
       const count = request.candidates ?? 1;
       const texts = await Promise.all(Array.from({ length: count }, (_, index) => respond(request, index)));
       return {

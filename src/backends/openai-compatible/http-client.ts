@@ -1,4 +1,5 @@
 import { CopyForgeError } from '../../core/errors.js';
+import { sleep } from '../../core/sleep.js';
 
 /** Why a request is being retried. */
 export interface RetryInfo {
@@ -121,24 +122,6 @@ export function createRedactor(apiKey: string | undefined): (text: string) => st
   };
 }
 
-function abortableDelay(milliseconds: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, milliseconds);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 function serverMessage(text: string): string {
   // OpenAI-style `{ error: { message } }`, llama-server's `{ error: { message, type } }`, or plain text.
   let message = text;
@@ -205,7 +188,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         if (code !== undefined && RETRIABLE_NETWORK_CODES.has(code) && attempt < options.maxRetries) {
           const delayMs = backoffDelay(attempt, options, random);
           options.onRetry?.({ attempt: attempt + 1, delayMs, reason: code, request: label });
-          await abortableDelay(delayMs, request.signal).catch(() => {
+          await sleep(delayMs, request.signal).catch(() => {
             throw abortedError(request.signal, label);
           });
           continue;
@@ -235,7 +218,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       if (retriable && attempt < options.maxRetries && (retryAfterMs ?? 0) <= options.maxRetryAfterMs) {
         const delayMs = backoffDelay(attempt, options, random, retryAfterMs);
         options.onRetry?.({ attempt: attempt + 1, delayMs, reason: `http-${status}`, request: label });
-        await abortableDelay(delayMs, request.signal).catch(() => {
+        await sleep(delayMs, request.signal).catch(() => {
           throw abortedError(request.signal, label);
         });
         continue;
