@@ -159,6 +159,16 @@ export async function llamaCppBackend(options: LlamaCppBackendOptions = {}): Pro
   }
   const sequences: LlamaContextSequence[] = Array.from({ length: sequenceCount }, () => context.getSequence());
   const pool = new Pool(sequences);
+  // One LlamaCompletion per sequence for the backend's life, not one per request.
+  const completions = new Map<LlamaContextSequence, import('node-llama-cpp').LlamaCompletion>();
+  const completionFor = (sequence: LlamaContextSequence) => {
+    let completion = completions.get(sequence);
+    if (!completion) {
+      completion = new nodeLlamaCpp.LlamaCompletion({ contextSequence: sequence });
+      completions.set(sequence, completion);
+    }
+    return completion;
+  };
   const hasChatTemplate = typeof model.fileInfo.metadata.tokenizer?.chat_template === 'string';
   const promptFormat =
     options.promptFormat && options.promptFormat !== 'auto'
@@ -240,7 +250,7 @@ export async function llamaCppBackend(options: LlamaCppBackendOptions = {}): Pro
       const count = request.candidates ?? 1;
       const runOne = (candidateIndex: number) =>
         pool.use(async (sequence) => {
-          const completion = new nodeLlamaCpp.LlamaCompletion({ contextSequence: sequence });
+          const completion = completionFor(sequence);
           let outputTokens = 0;
           try {
             const result = await completion.generateCompletionWithMeta(input, {
@@ -275,7 +285,7 @@ export async function llamaCppBackend(options: LlamaCppBackendOptions = {}): Pro
             }
             throw toCopyForgeError(error, 'CF_BACKEND_REQUEST_FAILED');
           } finally {
-            completion.dispose({ disposeSequence: false });
+            // Every request starts from an empty sequence: no state leaks between notes.
             await sequence.clearHistory();
           }
         }, request.signal);
@@ -369,6 +379,7 @@ export async function llamaCppBackend(options: LlamaCppBackendOptions = {}): Pro
     async dispose() {
       if (disposed) return;
       disposed = true;
+      for (const completion of completions.values()) completion.dispose({ disposeSequence: false });
       // Sequences first, then the contexts, then the model (node-llama-cpp issues #623, #631).
       for (const sequence of sequences) if (!sequence.disposed) await sequence.dispose();
       if (embeddingContext) await (await embeddingContext).dispose();
