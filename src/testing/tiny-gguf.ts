@@ -20,6 +20,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { createSeededRandom, type RandomSource } from '../core/random.js';
 
 /** Shape of the generated model. All values are small on purpose. */
 export interface TinyGgufOptions {
@@ -88,23 +89,14 @@ const EXTRA_WORDS = [
   'null',
 ];
 
-interface Tensor {
+/** One F32 tensor to write; shared with the LoRA adapter writer (`tiny-lora.ts`). */
+export interface GgufTensor {
+  /** Tensor name, e.g. `blk.0.attn_q.weight`. */
   name: string;
   /** GGUF dimension order: `dimensions[0]` is the innermost (contiguous) one. */
   dimensions: number[];
+  /** Values, `dimensions` multiplied together. */
   data: Float32Array;
-}
-
-/** mulberry32: tiny, fast, good-enough deterministic PRNG returning [0, 1). */
-function createRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let mixed = state;
-    mixed = Math.imul(mixed ^ (mixed >>> 15), mixed | 1);
-    mixed ^= mixed + Math.imul(mixed ^ (mixed >>> 7), mixed | 61);
-    return ((mixed ^ (mixed >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Vocabulary: `<unk>`, `<s>`, `</s>`, 256 byte tokens, then the extra word pieces. */
@@ -196,7 +188,8 @@ class ByteWriter {
   }
 }
 
-type MetadataValue =
+/** A GGUF metadata value of one of the types this writer knows. */
+export type GgufMetadataValue =
   | { type: 'uint32' | 'int32' | 'float32'; value: number }
   | { type: 'bool'; value: boolean }
   | { type: 'string'; value: string }
@@ -204,7 +197,7 @@ type MetadataValue =
   | { type: 'float32s'; value: number[] }
   | { type: 'int32s'; value: number[] };
 
-function writeMetadataValue(writer: ByteWriter, entry: MetadataValue): void {
+function writeMetadataValue(writer: ByteWriter, entry: GgufMetadataValue): void {
   switch (entry.type) {
     case 'uint32':
       writer.uint32(TYPE_UINT32);
@@ -253,93 +246,87 @@ function positiveInteger(value: number, name: string): number {
   return value;
 }
 
-/**
- * Builds the whole tiny GGUF file in memory.
- *
- * The model loads with llama.cpp (e.g. node-llama-cpp `loadModel`) and
- * supports every backend operation; see the module comment for the intended
- * use. Weights are uniform in ±0.02 (embeddings and output projection ±0.5), drawn from a mulberry32
- * generator seeded with `options.seed`, so the file is byte-for-byte
- * reproducible.
- */
-export function buildTinyGguf(options: TinyGgufOptions = {}): Uint8Array {
-  const layers = positiveInteger(options.layers ?? 2, 'layers');
-  const embeddingLength = positiveInteger(options.embeddingLength ?? 64, 'embeddingLength');
-  const headCount = positiveInteger(options.headCount ?? 4, 'headCount');
-  const feedForwardLength = positiveInteger(options.feedForwardLength ?? 128, 'feedForwardLength');
-  const contextLength = positiveInteger(options.contextLength ?? 512, 'contextLength');
-  const seed = options.seed ?? 1;
-  if (embeddingLength % headCount !== 0) {
-    throw new RangeError(`embeddingLength (${embeddingLength}) must be divisible by headCount (${headCount})`);
-  }
-  const headDimension = embeddingLength / headCount;
-  const vocabulary = buildVocabulary();
-  const vocabularySize = vocabulary.tokens.length;
-  const random = createRandom(seed);
+/** {@link TinyGgufOptions} with defaults applied and checked. */
+type ResolvedTinyGgufOptions = Required<TinyGgufOptions>;
 
-  const randomTensor = (name: string, dimensions: number[], scale = WEIGHT_SCALE): Tensor => {
-    const data = new Float32Array(dimensions.reduce((product, size) => product * size, 1));
-    for (let index = 0; index < data.length; index++) data[index] = (random() * 2 - 1) * scale;
-    return { name, dimensions, data };
+function resolveOptions(options: TinyGgufOptions): ResolvedTinyGgufOptions {
+  const resolved = {
+    layers: positiveInteger(options.layers ?? 2, 'layers'),
+    embeddingLength: positiveInteger(options.embeddingLength ?? 64, 'embeddingLength'),
+    headCount: positiveInteger(options.headCount ?? 4, 'headCount'),
+    feedForwardLength: positiveInteger(options.feedForwardLength ?? 128, 'feedForwardLength'),
+    contextLength: positiveInteger(options.contextLength ?? 512, 'contextLength'),
+    seed: options.seed ?? 1,
   };
-  const onesTensor = (name: string, length: number): Tensor => ({
-    name,
-    dimensions: [length],
-    data: new Float32Array(length).fill(1),
-  });
+  if (resolved.embeddingLength % resolved.headCount !== 0) {
+    throw new RangeError(
+      `embeddingLength (${resolved.embeddingLength}) must be divisible by headCount (${resolved.headCount})`,
+    );
+  }
+  return resolved;
+}
 
-  // Matrices are [input, output] in GGUF order (ne0 = input features).
-  const tensors: Tensor[] = [randomTensor('token_embd.weight', [embeddingLength, vocabularySize], EMBEDDING_SCALE)];
+/** Name and GGUF dimensions of one tensor of the tiny model. */
+export interface TinyGgufTensorShape {
+  /** Tensor name, e.g. `blk.0.attn_q.weight`. */
+  name: string;
+  /** GGUF order: matrices are `[input features, output features]`. */
+  dimensions: number[];
+}
+
+/**
+ * Every tensor of the tiny model described by `options`, in file order. The
+ * LoRA writer reads it to shape adapters that fit (or, on purpose, do not fit)
+ * a given tiny model.
+ */
+export function tinyGgufTensorShapes(options: TinyGgufOptions = {}): TinyGgufTensorShape[] {
+  const { layers, embeddingLength, feedForwardLength } = resolveOptions(options);
+  const vocabularySize = buildVocabulary().tokens.length;
+  const shapes: TinyGgufTensorShape[] = [{ name: 'token_embd.weight', dimensions: [embeddingLength, vocabularySize] }];
   for (let layer = 0; layer < layers; layer++) {
     const prefix = `blk.${layer}`;
-    tensors.push(
-      onesTensor(`${prefix}.attn_norm.weight`, embeddingLength),
-      randomTensor(`${prefix}.attn_q.weight`, [embeddingLength, embeddingLength]),
-      randomTensor(`${prefix}.attn_k.weight`, [embeddingLength, embeddingLength]),
-      randomTensor(`${prefix}.attn_v.weight`, [embeddingLength, embeddingLength]),
-      randomTensor(`${prefix}.attn_output.weight`, [embeddingLength, embeddingLength]),
-      onesTensor(`${prefix}.ffn_norm.weight`, embeddingLength),
-      randomTensor(`${prefix}.ffn_gate.weight`, [embeddingLength, feedForwardLength]),
-      randomTensor(`${prefix}.ffn_up.weight`, [embeddingLength, feedForwardLength]),
-      randomTensor(`${prefix}.ffn_down.weight`, [feedForwardLength, embeddingLength]),
+    shapes.push(
+      { name: `${prefix}.attn_norm.weight`, dimensions: [embeddingLength] },
+      { name: `${prefix}.attn_q.weight`, dimensions: [embeddingLength, embeddingLength] },
+      { name: `${prefix}.attn_k.weight`, dimensions: [embeddingLength, embeddingLength] },
+      { name: `${prefix}.attn_v.weight`, dimensions: [embeddingLength, embeddingLength] },
+      { name: `${prefix}.attn_output.weight`, dimensions: [embeddingLength, embeddingLength] },
+      { name: `${prefix}.ffn_norm.weight`, dimensions: [embeddingLength] },
+      { name: `${prefix}.ffn_gate.weight`, dimensions: [embeddingLength, feedForwardLength] },
+      { name: `${prefix}.ffn_up.weight`, dimensions: [embeddingLength, feedForwardLength] },
+      { name: `${prefix}.ffn_down.weight`, dimensions: [feedForwardLength, embeddingLength] },
     );
   }
   // A separate output projection: tied to token_embd, the model would only
   // ever repeat its last token, which hides bugs in sampling and grammar code.
-  const output = randomTensor('output.weight', [embeddingLength, vocabularySize], OUTPUT_SCALE);
-  // Zero rows for <unk>, <s>, </s>: their logit is always 0 while the best
-  // other token scores several units higher, so free generation practically
-  // never stops by itself (tests bound it with maxTokens); a grammar can still
-  // force </s>.
-  output.data.fill(0, 0, CONTROL_TOKEN_COUNT * embeddingLength);
-  tensors.push(onesTensor('output_norm.weight', embeddingLength), output);
+  shapes.push(
+    { name: 'output_norm.weight', dimensions: [embeddingLength] },
+    { name: 'output.weight', dimensions: [embeddingLength, vocabularySize] },
+  );
+  return shapes;
+}
 
-  const metadata: Array<[string, MetadataValue]> = [
-    ['general.architecture', { type: 'string', value: 'llama' }],
-    ['general.name', { type: 'string', value: 'copyforge-tiny-test' }],
-    ['general.file_type', { type: 'uint32', value: 0 }], // all F32
-    ['general.alignment', { type: 'uint32', value: ALIGNMENT }],
-    ['llama.context_length', { type: 'uint32', value: contextLength }],
-    ['llama.embedding_length', { type: 'uint32', value: embeddingLength }],
-    ['llama.block_count', { type: 'uint32', value: layers }],
-    ['llama.feed_forward_length', { type: 'uint32', value: feedForwardLength }],
-    ['llama.attention.head_count', { type: 'uint32', value: headCount }],
-    ['llama.attention.head_count_kv', { type: 'uint32', value: headCount }],
-    ['llama.rope.dimension_count', { type: 'uint32', value: headDimension }],
-    ['llama.rope.freq_base', { type: 'float32', value: 10000 }],
-    ['llama.attention.layer_norm_rms_epsilon', { type: 'float32', value: 1e-5 }],
-    ['llama.vocab_size', { type: 'uint32', value: vocabularySize }],
-    ['tokenizer.ggml.model', { type: 'string', value: 'llama' }],
-    ['tokenizer.ggml.tokens', { type: 'strings', value: vocabulary.tokens }],
-    ['tokenizer.ggml.scores', { type: 'float32s', value: vocabulary.scores }],
-    ['tokenizer.ggml.token_type', { type: 'int32s', value: vocabulary.types }],
-    ['tokenizer.ggml.unknown_token_id', { type: 'uint32', value: 0 }],
-    ['tokenizer.ggml.bos_token_id', { type: 'uint32', value: 1 }],
-    ['tokenizer.ggml.eos_token_id', { type: 'uint32', value: 2 }],
-    ['tokenizer.ggml.add_bos_token', { type: 'bool', value: true }],
-    ['tokenizer.ggml.add_eos_token', { type: 'bool', value: false }],
-  ];
+/** Scale of a tensor's uniform random values, or `'ones'` for norm weights. */
+function valuesOf(name: string): 'ones' | number {
+  if (name.endsWith('_norm.weight')) return 'ones';
+  if (name === 'token_embd.weight') return EMBEDDING_SCALE;
+  if (name === 'output.weight') return OUTPUT_SCALE;
+  return WEIGHT_SCALE;
+}
 
+/** Fills a tensor of `dimensions` with values uniform in ±`scale`, drawn from `random` in order. */
+export function uniformTensor(name: string, dimensions: number[], scale: number, random: RandomSource): GgufTensor {
+  const data = new Float32Array(dimensions.reduce((product, size) => product * size, 1));
+  for (let index = 0; index < data.length; index++) data[index] = (random() * 2 - 1) * scale;
+  return { name, dimensions, data };
+}
+
+/**
+ * Serialises a GGUF v3 file: header, metadata, tensor descriptors, then the F32
+ * tensor data, each tensor aligned to 32 bytes (the GGUF default alignment).
+ * Shared by the tiny model and the tiny LoRA adapter writers.
+ */
+export function encodeGguf(metadata: Array<[string, GgufMetadataValue]>, tensors: GgufTensor[]): Uint8Array {
   const writer = new ByteWriter();
   writer.bytes(new TextEncoder().encode('GGUF'));
   writer.uint32(3); // GGUF version
@@ -370,12 +357,73 @@ export function buildTinyGguf(options: TinyGgufOptions = {}): Uint8Array {
   return writer.result();
 }
 
+/** Creates `path`'s parent folders, writes `bytes` and returns `path`. */
+export async function writeBytes(path: string, bytes: Uint8Array): Promise<string> {
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, bytes);
+  return path;
+}
+
+/**
+ * Builds the whole tiny GGUF file in memory.
+ *
+ * The model loads with llama.cpp (e.g. node-llama-cpp `loadModel`) and
+ * supports every backend operation; see the module comment for the intended
+ * use. Weights are uniform in ±0.02 (embeddings and output projection ±0.5), drawn from a mulberry32
+ * generator seeded with `options.seed`, so the file is byte-for-byte
+ * reproducible.
+ */
+export function buildTinyGguf(options: TinyGgufOptions = {}): Uint8Array {
+  const { layers, embeddingLength, headCount, feedForwardLength, contextLength, seed } = resolveOptions(options);
+  const vocabulary = buildVocabulary();
+  const vocabularySize = vocabulary.tokens.length;
+  const random = createSeededRandom(seed);
+
+  // Weights are drawn in file order, so the same seed always gives the same bytes.
+  const tensors = tinyGgufTensorShapes(options).map(({ name, dimensions }): GgufTensor => {
+    const values = valuesOf(name);
+    return values === 'ones'
+      ? { name, dimensions, data: new Float32Array(dimensions[0] ?? 0).fill(1) }
+      : uniformTensor(name, dimensions, values, random);
+  });
+  // Zero rows for <unk>, <s>, </s>: their logit is always 0 while the best
+  // other token scores several units higher, so free generation practically
+  // never stops by itself (tests bound it with maxTokens); a grammar can still
+  // force </s>.
+  tensors.at(-1)?.data.fill(0, 0, CONTROL_TOKEN_COUNT * embeddingLength);
+
+  const metadata: Array<[string, GgufMetadataValue]> = [
+    ['general.architecture', { type: 'string', value: 'llama' }],
+    ['general.name', { type: 'string', value: 'copyforge-tiny-test' }],
+    ['general.file_type', { type: 'uint32', value: 0 }], // all F32
+    ['general.alignment', { type: 'uint32', value: ALIGNMENT }],
+    ['llama.context_length', { type: 'uint32', value: contextLength }],
+    ['llama.embedding_length', { type: 'uint32', value: embeddingLength }],
+    ['llama.block_count', { type: 'uint32', value: layers }],
+    ['llama.feed_forward_length', { type: 'uint32', value: feedForwardLength }],
+    ['llama.attention.head_count', { type: 'uint32', value: headCount }],
+    ['llama.attention.head_count_kv', { type: 'uint32', value: headCount }],
+    ['llama.rope.dimension_count', { type: 'uint32', value: embeddingLength / headCount }],
+    ['llama.rope.freq_base', { type: 'float32', value: 10000 }],
+    ['llama.attention.layer_norm_rms_epsilon', { type: 'float32', value: 1e-5 }],
+    ['llama.vocab_size', { type: 'uint32', value: vocabularySize }],
+    ['tokenizer.ggml.model', { type: 'string', value: 'llama' }],
+    ['tokenizer.ggml.tokens', { type: 'strings', value: vocabulary.tokens }],
+    ['tokenizer.ggml.scores', { type: 'float32s', value: vocabulary.scores }],
+    ['tokenizer.ggml.token_type', { type: 'int32s', value: vocabulary.types }],
+    ['tokenizer.ggml.unknown_token_id', { type: 'uint32', value: 0 }],
+    ['tokenizer.ggml.bos_token_id', { type: 'uint32', value: 1 }],
+    ['tokenizer.ggml.eos_token_id', { type: 'uint32', value: 2 }],
+    ['tokenizer.ggml.add_bos_token', { type: 'bool', value: true }],
+    ['tokenizer.ggml.add_eos_token', { type: 'bool', value: false }],
+  ];
+  return encodeGguf(metadata, tensors);
+}
+
 /**
  * Writes {@link buildTinyGguf}'s output to `path` (creating parent folders)
  * and returns `path`, ready for `llama.loadModel({ modelPath })`.
  */
 export async function writeTinyGguf(path: string, options?: TinyGgufOptions): Promise<string> {
-  await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, buildTinyGguf(options));
-  return path;
+  return writeBytes(path, buildTinyGguf(options));
 }

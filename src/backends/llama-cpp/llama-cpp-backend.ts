@@ -153,9 +153,15 @@ export async function llamaCppBackend(options: LlamaCppBackendOptions = {}): Pro
     });
   } catch (error) {
     await model.dispose();
-    throw new CopyForgeError('CF_MODEL_LOAD_FAILED', `Cannot create a context: ${(error as Error).message}`, {
-      cause: error,
-    });
+    // A bad adapter (wrong base model, wrong architecture) fails here: name it.
+    const loraPaths = loraAdapters?.map((adapter) => adapter.filePath) ?? [];
+    const withLora =
+      loraPaths.length > 0 ? ` with the LoRA adapter(s) ${loraPaths.map((path) => `'${path}'`).join(', ')}` : '';
+    throw new CopyForgeError(
+      'CF_MODEL_LOAD_FAILED',
+      `Cannot create a context for '${modelPath}'${withLora}: ${(error as Error).message}`,
+      { cause: error, details: { modelPath, ...(loraPaths.length > 0 ? { loraPaths } : {}) } },
+    );
   }
   const sequences: LlamaContextSequence[] = Array.from({ length: sequenceCount }, () => context.getSequence());
   const pool = new Pool(sequences);
