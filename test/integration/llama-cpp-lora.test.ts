@@ -110,6 +110,26 @@ describe('llamaCppBackend with a LoRA adapter', () => {
     expect(error.code).toBe('CF_MODEL_LOAD_FAILED');
     expect(error.message).toContain(wrongShape);
     expect(error.details).toMatchObject({ modelPath, loraPaths: [wrongShape] });
+    // llama.cpp's own reason (only in its log) is carried into the message.
+    expect(error.message).toMatch(/llama\.cpp: .*shape/i);
+  });
+
+  it('warns that embed() does not apply the adapter (node-llama-cpp embedding contexts take none)', async () => {
+    const backend = await llamaCppBackend({
+      modelPath,
+      lora: adapterPath,
+      threads: 1,
+      sequences: 1,
+      gpu: false,
+      build: 'never',
+    });
+    try {
+      const result = await backend.embed({ texts: ['a note'] });
+      expect(result.embeddings).toHaveLength(1);
+      expect(result.warnings.map((warning) => warning.message).join(' ')).toContain('LoRA adapters are not applied');
+    } finally {
+      await backend.dispose();
+    }
   });
 
   it('rejects an adapter with more layers than the model, or of another architecture', async () => {

@@ -115,27 +115,40 @@ export async function llamaCppBackend(options: LlamaCppBackendOptions = {}): Pro
   }
   const modelPath = options.modelPath ?? (await resolveModelPath({ onProgress: options.onDownloadProgress }));
   const nodeLlamaCpp = await loadNodeLlamaCpp();
-  let llama: Llama;
+  // llama.cpp says why a load failed only in its log: keep the last lines for our errors.
+  const recentLog: string[] = [];
+  const logger = (level: unknown, message: string) => {
+    const line = message.trim();
+    if (line === '') return;
+    recentLog.push(line);
+    if (recentLog.length > 8) recentLog.shift();
+    if (level === nodeLlamaCpp.LlamaLogLevel.error || level === nodeLlamaCpp.LlamaLogLevel.fatal) console.error(line);
+  };
+  const logTail = () => (recentLog.length > 0 ? ` (llama.cpp: ${recentLog.slice(-3).join(' | ')})` : '');
+  let loadedLlama: Llama | undefined;
   let model: LlamaModel;
   try {
-    llama = await nodeLlamaCpp.getLlama({
+    loadedLlama = await nodeLlamaCpp.getLlama({
       gpu: options.gpu ?? 'auto',
       build: options.build ?? 'never',
       maxThreads: threads,
       logLevel: nodeLlamaCpp.LlamaLogLevel.error,
+      logger,
       progressLogs: false,
     });
-    model = await llama.loadModel({ modelPath });
+    model = await loadedLlama.loadModel({ modelPath });
   } catch (error) {
+    await loadedLlama?.dispose();
     throw new CopyForgeError(
       'CF_MODEL_LOAD_FAILED',
-      `Cannot load the model '${modelPath}': ${(error as Error).message}`,
+      `Cannot load the model '${modelPath}': ${(error as Error).message}${logTail()}`,
       {
         cause: error,
         details: { modelPath },
       },
     );
   }
+  const llama = loadedLlama;
   const loraAdapters =
     options.lora === undefined
       ? undefined
@@ -153,13 +166,14 @@ export async function llamaCppBackend(options: LlamaCppBackendOptions = {}): Pro
     });
   } catch (error) {
     await model.dispose();
+    await llama.dispose();
     // A bad adapter (wrong base model, wrong architecture) fails here: name it.
     const loraPaths = loraAdapters?.map((adapter) => adapter.filePath) ?? [];
     const withLora =
       loraPaths.length > 0 ? ` with the LoRA adapter(s) ${loraPaths.map((path) => `'${path}'`).join(', ')}` : '';
     throw new CopyForgeError(
       'CF_MODEL_LOAD_FAILED',
-      `Cannot create a context for '${modelPath}'${withLora}: ${(error as Error).message}`,
+      `Cannot create a context for '${modelPath}'${withLora}: ${(error as Error).message}${logTail()}`,
       { cause: error, details: { modelPath, ...(loraPaths.length > 0 ? { loraPaths } : {}) } },
     );
   }
@@ -375,7 +389,11 @@ export async function llamaCppBackend(options: LlamaCppBackendOptions = {}): Pro
         throwIfAborted(request.signal);
         embeddings.push([...(await embedder.getEmbeddingFor(text)).vector]);
       }
-      return { embeddings, space: `llama-cpp:${sha256}`, warnings: [] };
+      // node-llama-cpp 3.21 embedding contexts take no LoRA adapters: say so rather than hide it.
+      const warnings: WarningV1[] = loraAdapters
+        ? [{ type: 'other', message: 'Embeddings come from the base model: LoRA adapters are not applied to embed().' }]
+        : [];
+      return { embeddings, space: `llama-cpp:${sha256}`, warnings };
     },
 
     async tokenize(text) {
@@ -391,6 +409,7 @@ export async function llamaCppBackend(options: LlamaCppBackendOptions = {}): Pro
       if (embeddingContext) await (await embeddingContext).dispose();
       await context.dispose();
       await model.dispose();
+      await llama.dispose();
     },
   };
   return backend;
