@@ -1,9 +1,9 @@
-import { type Span, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api';
+import { type Span, SpanKind, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api';
 import type { Consumer, EachBatchPayload, KafkaConfig, KafkaMessage, Producer } from 'kafkajs';
 import { CopyForgeError, isAbortError, toCopyForgeError } from '../../src/core/errors.js';
 import { CopyForgeEvents } from '../../src/core/events.js';
 import { mapConcurrent } from '../../src/core/runner.js';
-import { sleep } from '../../src/core/sleep.js';
+import { abortable, sleep } from '../../src/core/sleep.js';
 import { getDefaultTracer } from '../../src/core/telemetry.js';
 import { parseNoteEvent } from '../../src/core/validation.js';
 import type { Forge, ForgeResult } from '../../src/generation/forge.js';
@@ -144,6 +144,7 @@ export function createKafkaWorker(options: KafkaWorkerOptions): KafkaWorker {
     return tracer.startActiveSpan(
       'copyforge.kafka.note',
       {
+        kind: SpanKind.CONSUMER,
         attributes: {
           'copyforge.kafka.topic': source.topic,
           'copyforge.kafka.partition': source.partition,
@@ -187,7 +188,11 @@ export function createKafkaWorker(options: KafkaWorkerOptions): KafkaWorker {
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       if (abandon.signal.aborted) return { kind: 'abandoned', message };
       try {
-        const result: ForgeResult = await options.forge.generate(event.note, { signal: abandon.signal });
+        // Raced against the signal: a forge that ignores it cannot hold shutdown past its deadline.
+        const result: ForgeResult = await abortable(
+          options.forge.generate(event.note, { signal: abandon.signal }),
+          abandon.signal,
+        );
         const own = span.spanContext();
         const traceparent = trace.isSpanContextValid(own)
           ? formatTraceparent(own)
@@ -227,7 +232,11 @@ export function createKafkaWorker(options: KafkaWorkerOptions): KafkaWorker {
     return pending;
   }
 
-  async function deliver(outcome: Exclude<Outcome, { kind: 'abandoned' }>, source: SourcePosition): Promise<void> {
+  async function deliver(
+    outcome: Exclude<Outcome, { kind: 'abandoned' }>,
+    source: SourcePosition,
+    commitOffsets: EachBatchPayload['commitOffsetsIfNecessary'],
+  ): Promise<void> {
     const topic = outcome.kind === 'output' ? outputTopic : deadLetterTopic;
     const nextOffset = (BigInt(source.offset) + 1n).toString();
     if (delivery === 'exactly-once') {
@@ -246,9 +255,11 @@ export function createKafkaWorker(options: KafkaWorkerOptions): KafkaWorker {
       }
     } else {
       await (producer as Producer).send({ topic, acks: -1, messages: [outcome.record] });
-      await (consumer as Consumer).commitOffsets([
-        { topic: source.topic, partition: source.partition, offset: nextOffset },
-      ]);
+      // Through the batch, not consumer.commitOffsets(): kafkajs drops the latter silently once
+      // consumer.stop() has begun, which would leave notes finished during shutdown uncommitted.
+      await commitOffsets({
+        topics: [{ topic: source.topic, partitions: [{ partition: source.partition, offset: nextOffset }] }],
+      });
     }
     if (outcome.kind === 'output') {
       counters.processed++;
@@ -279,7 +290,7 @@ export function createKafkaWorker(options: KafkaWorkerOptions): KafkaWorker {
         // Abandoned work stays uncommitted: it is re-delivered to whoever owns the partition next.
         if (outcome.kind === 'abandoned' || isStale()) break;
         const source = { topic: batch.topic, partition: batch.partition, offset: outcome.message.offset };
-        await deliver(outcome, source);
+        await deliver(outcome, source, payload.commitOffsetsIfNecessary);
         resolveOffset(outcome.message.offset);
         await heartbeat().catch(() => {});
       }
