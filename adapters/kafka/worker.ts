@@ -2,7 +2,6 @@ import { type Span, SpanKind, SpanStatusCode, type Tracer, trace } from '@opente
 import type { Consumer, EachBatchPayload, KafkaConfig, KafkaMessage, Producer } from 'kafkajs';
 import { CopyForgeError, isAbortError, toCopyForgeError } from '../../src/core/errors.js';
 import { CopyForgeEvents } from '../../src/core/events.js';
-import { mapConcurrent } from '../../src/core/runner.js';
 import { abortable, sleep } from '../../src/core/sleep.js';
 import { getDefaultTracer } from '../../src/core/telemetry.js';
 import { parseNoteEvent } from '../../src/core/validation.js';
@@ -232,21 +231,35 @@ export function createKafkaWorker(options: KafkaWorkerOptions): KafkaWorker {
     return pending;
   }
 
+  type Delivered = Exclude<Outcome, { kind: 'abandoned' }>;
+
+  /**
+   * Produces the outcomes of consecutive messages of one partition in one request and
+   * commits past the last of them: a backlog costs one produce and one commit per group of
+   * finished notes, not per note. Offsets move only after the outputs are acknowledged.
+   */
   async function deliver(
-    outcome: Exclude<Outcome, { kind: 'abandoned' }>,
-    source: SourcePosition,
+    outcomes: Delivered[],
+    position: { topic: string; partition: number },
     commitOffsets: EachBatchPayload['commitOffsetsIfNecessary'],
   ): Promise<void> {
-    const topic = outcome.kind === 'output' ? outputTopic : deadLetterTopic;
-    const nextOffset = (BigInt(source.offset) + 1n).toString();
+    const last = outcomes.at(-1);
+    if (!last) return;
+    const nextOffset = (BigInt(last.message.offset) + 1n).toString();
+    const byTopic = new Map<string, OutgoingRecord[]>();
+    for (const outcome of outcomes) {
+      const topic = outcome.kind === 'output' ? outputTopic : deadLetterTopic;
+      byTopic.set(topic, [...(byTopic.get(topic) ?? []), outcome.record]);
+    }
+    const topicMessages = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
     if (delivery === 'exactly-once') {
-      const transactional = await transactionalProducer(source.partition);
+      const transactional = await transactionalProducer(position.partition);
       const transaction = await transactional.transaction();
       try {
-        await transaction.send({ topic, messages: [outcome.record] });
+        await transaction.sendBatch({ topicMessages });
         await transaction.sendOffsets({
           consumerGroupId: options.groupId,
-          topics: [{ topic: source.topic, partitions: [{ partition: source.partition, offset: nextOffset }] }],
+          topics: [{ topic: position.topic, partitions: [{ partition: position.partition, offset: nextOffset }] }],
         });
         await transaction.commit();
       } catch (error) {
@@ -254,48 +267,82 @@ export function createKafkaWorker(options: KafkaWorkerOptions): KafkaWorker {
         throw error;
       }
     } else {
-      await (producer as Producer).send({ topic, acks: -1, messages: [outcome.record] });
+      await (producer as Producer).sendBatch({ acks: -1, topicMessages });
       // Through the batch, not consumer.commitOffsets(): kafkajs drops the latter silently once
       // consumer.stop() has begun, which would leave notes finished during shutdown uncommitted.
       await commitOffsets({
-        topics: [{ topic: source.topic, partitions: [{ partition: source.partition, offset: nextOffset }] }],
+        topics: [{ topic: position.topic, partitions: [{ partition: position.partition, offset: nextOffset }] }],
       });
     }
-    if (outcome.kind === 'output') {
-      counters.processed++;
-      events.emit('kafka.message-processed', { ...source, noteId: outcome.noteId });
-    } else {
-      counters.deadLettered++;
-      events.emit('kafka.message-dead-lettered', { ...source, code: outcome.error.code });
+    for (const outcome of outcomes) {
+      const source = { ...position, offset: outcome.message.offset };
+      if (outcome.kind === 'output') {
+        counters.processed++;
+        events.emit('kafka.message-processed', { ...source, noteId: outcome.noteId });
+      } else {
+        counters.deadLettered++;
+        events.emit('kafka.message-dead-lettered', { ...source, code: outcome.error.code });
+      }
     }
   }
 
   async function eachBatch(payload: EachBatchPayload): Promise<void> {
     const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
+    const position = { topic: batch.topic, partition: batch.partition };
     // Heartbeat while notes are generated, so slow notes do not get this member evicted.
     const beat = setInterval(() => {
       heartbeat().catch(() => {});
     }, heartbeatIntervalMs);
-    try {
-      async function* pending() {
-        for (const message of batch.messages) {
-          if (stopping || !isRunning() || isStale()) return;
-          yield message;
-        }
+    // A window of at most maxInFlight notes being generated, in offset order; finished notes
+    // at its head are delivered together while the ones behind them keep generating.
+    const window: { settled: boolean; outcome: Promise<Outcome> }[] = [];
+    let next = 0;
+    const fill = () => {
+      while (window.length < maxInFlight && next < batch.messages.length) {
+        if (stopping || !isRunning() || isStale()) return;
+        const message = batch.messages[next++] as KafkaMessage;
+        const entry = {
+          settled: false,
+          outcome: processMessage(message, { ...position, offset: message.offset }),
+        };
+        entry.outcome.then(
+          () => {
+            entry.settled = true;
+          },
+          () => {
+            entry.settled = true;
+          },
+        );
+        window.push(entry);
       }
-      const outcomes = mapConcurrent(pending(), maxInFlight, (message) =>
-        processMessage(message, { topic: batch.topic, partition: batch.partition, offset: message.offset }),
-      );
-      for await (const outcome of outcomes) {
-        // Abandoned work stays uncommitted: it is re-delivered to whoever owns the partition next.
-        if (outcome.kind === 'abandoned' || isStale()) break;
-        const source = { topic: batch.topic, partition: batch.partition, offset: outcome.message.offset };
-        await deliver(outcome, source, payload.commitOffsetsIfNecessary);
-        resolveOffset(outcome.message.offset);
+    };
+    try {
+      fill();
+      while (window.length > 0) {
+        await (window[0] as (typeof window)[number]).outcome;
+        const ready: Delivered[] = [];
+        let abandoned = false;
+        while (window[0]?.settled) {
+          const outcome = await (window.shift() as (typeof window)[number]).outcome;
+          // Abandoned work stays uncommitted: it is re-delivered to whoever owns the partition next.
+          if (outcome.kind === 'abandoned') {
+            abandoned = true;
+            break;
+          }
+          ready.push(outcome);
+        }
+        if (isStale()) break;
+        if (!abandoned) fill();
+        await deliver(ready, position, payload.commitOffsetsIfNecessary);
+        const last = ready.at(-1);
+        if (last) resolveOffset(last.message.offset);
         await heartbeat().catch(() => {});
+        if (abandoned) break;
       }
     } finally {
       clearInterval(beat);
+      // Whatever is still generating (abandoned, stale or failed batch) is not delivered here.
+      for (const entry of window) entry.outcome.catch(() => {});
     }
   }
 
