@@ -159,7 +159,7 @@ export {
 } from './generation/forge.js';
 export { detectLanguage, type PromptLanguage } from './generation/language.js';
 export { buildTitlesSchema, type TitlesOutput, type TitlesSchemaOptions } from './generation/output-schema.js';
-export { titlesPromptVersion } from './generation/prompts/titles-v1.js';
+export { titlesPromptVersion } from './generation/prompts/titles.js';
 export { normaliseTitle, titleSimilarity } from './generation/similarity.js';
 export { defaultAudienceTiers, defaultTitleStyles, type TitleStyle } from './generation/styles.js';
 export * from './labeling/index.js';

@@ -42,7 +42,7 @@ export function answerTitlesRequest(request) {
   const maximum = items.title?.maxLength ?? 20;
   const styles = items.style?.enum ?? ['plain'];
   return JSON.stringify({
-    promotionTarget: properties.promotionTarget?.const ?? 'product',
+    promotionTarget: properties.promotionTarget?.const ?? properties.promotionTarget?.enum?.[0] ?? 'product',
     audienceTier: properties.audienceTier?.const ?? properties.audienceTier?.enum?.[0] ?? 'general',
     titles: Array.from({ length: count }, (_, index) => ({
       title: title(next, minimum, maximum),

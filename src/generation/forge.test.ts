@@ -34,7 +34,7 @@ const distinctTitles = [
 
 type Schema = {
   properties: {
-    promotionTarget: { const?: string };
+    promotionTarget: { const?: string; enum?: string[] };
     audienceTier: { const?: string; enum?: string[] };
     titles: { minItems: number; items: { properties: { style: { enum: string[] } } } };
   };
@@ -59,7 +59,8 @@ function poolBackend(pool: string[]) {
         title: pool[next++ % pool.length],
       }));
       return JSON.stringify({
-        promotionTarget: schema.properties.promotionTarget.const ?? '防晒霜',
+        promotionTarget:
+          schema.properties.promotionTarget.const ?? schema.properties.promotionTarget.enum?.[0] ?? '防晒霜',
         audienceTier: schema.properties.audienceTier.const ?? schema.properties.audienceTier.enum?.[0],
         titles,
       });
@@ -68,6 +69,29 @@ function poolBackend(pool: string[]) {
 }
 
 describe('createForge().generate', () => {
+  it("lets the model write any target with promotionTargetFrom 'free', and rejects a target outside the tags", async () => {
+    const free = poolBackend(distinctTitles);
+    const freeResult = await createForge({ backend: free, promotionTargetFrom: 'free' }).generate(note, { seed: 1 });
+    const freeSchema = free.generateCalls[0]?.responseFormat;
+    expect(freeSchema?.type === 'json-schema' && freeSchema.schema.properties).toMatchObject({
+      promotionTarget: { type: 'string' },
+    });
+    expect(freeResult.promotionTarget).toBe('防晒霜');
+    const offList = createMockBackend({
+      respond: () => JSON.stringify({ promotionTarget: '手机', audienceTier: 'students', titles: [] }),
+    });
+    const error = await createForge({ backend: offList, retryBudget: 0 })
+      .generate(note, { seed: 1 })
+      .catch((thrown: unknown) => thrown);
+    expect(error).toMatchObject({ code: 'CF_GENERATION_FAILED' });
+    // The same answer with a tag as target is accepted.
+    const onList = createMockBackend({
+      respond: () => JSON.stringify({ promotionTarget: '防晒', audienceTier: 'students', titles: [] }),
+    });
+    const accepted = await createForge({ backend: onList, retryBudget: 0 }).generate(note, { seed: 1 });
+    expect(accepted.promotionTarget).toBe('防晒');
+  });
+
   it('returns the promotion target and 12 schema-valid, distinct creatives with provenance', async () => {
     const events = new CopyForgeEvents();
     const titleEvents: string[] = [];
@@ -75,7 +99,12 @@ describe('createForge().generate', () => {
     const backend = poolBackend(distinctTitles);
     const forge = createForge({ backend, events });
     const result = await forge.generate(note, { seed: 7 });
-    expect(result.promotionTarget).toBe('防晒霜');
+    // By default the target is one of the note's tags, an enum in the schema.
+    const schema = backend.generateCalls[0]?.responseFormat;
+    expect(schema?.type === 'json-schema' && schema.schema.properties).toMatchObject({
+      promotionTarget: { enum: ['防晒'] },
+    });
+    expect(result.promotionTarget).toBe('防晒');
     expect(result.creatives).toHaveLength(12);
     expect(new Set(result.creatives.map((entry) => entry.creative.title)).size).toBe(12);
     expect(result.creatives.every((entry) => entry.accepted)).toBe(true);
@@ -83,7 +112,7 @@ describe('createForge().generate', () => {
     expect(result.provenance).toMatchObject({
       backendId: 'mock',
       seed: 7,
-      promptVersion: 'titles-v1',
+      promptVersion: 'titles-v2',
       rewardModels: [],
     });
     expect(result.creatives[0]?.provenance).toEqual(result.provenance);

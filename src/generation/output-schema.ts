@@ -7,6 +7,8 @@ export interface TitlesSchemaOptions {
   maxTitleLength: number;
   minTitleLength: number;
   promotionTarget?: string;
+  /** Candidates for the promotion target when not fixed (an enum); free text when absent or empty. */
+  promotionTargets?: readonly string[];
   audienceTier?: string;
   audienceTiers: readonly string[];
 }
@@ -14,7 +16,7 @@ export interface TitlesSchemaOptions {
 /**
  * The JSON Schema the model's output must match: the promotion target first, then
  * the audience tier, then exactly `count` titles with a style each. Controls given by
- * the caller become `const`, so the grammar makes the model obey them; title length
+ * the caller become `const`, candidate targets (the note's tags) an `enum`, so the grammar makes the model obey them; title length
  * limits are part of the schema, not cut afterwards.
  */
 export function buildTitlesSchema(options: TitlesSchemaOptions): JsonSchemaV1 {
@@ -24,9 +26,11 @@ export function buildTitlesSchema(options: TitlesSchemaOptions): JsonSchemaV1 {
     required: ['promotionTarget', 'audienceTier', 'titles'],
     properties: {
       promotionTarget:
-        options.promotionTarget === undefined
-          ? { type: 'string', minLength: 1, maxLength: 24 }
-          : { const: options.promotionTarget },
+        options.promotionTarget !== undefined
+          ? { const: options.promotionTarget }
+          : options.promotionTargets?.length
+            ? { enum: [...options.promotionTargets] }
+            : { type: 'string', minLength: 1, maxLength: 24 },
       audienceTier:
         options.audienceTier === undefined ? { enum: [...options.audienceTiers] } : { const: options.audienceTier },
       titles: {

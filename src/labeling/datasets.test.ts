@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { getAjv } from '../core/validation.js';
 import { buildTitlesSchema } from '../generation/output-schema.js';
-import { buildTitlesMessages } from '../generation/prompts/titles-v1.js';
+import { buildTitlesMessages } from '../generation/prompts/titles.js';
 import { defaultAudienceTiers, defaultTitleStyles } from '../generation/styles.js';
 import type { Note, ScoredCreative } from '../schemas/types.js';
 import { renderDatasetCard } from './card.js';

@@ -1,7 +1,7 @@
 import { renderCompletionPrompt } from '../backends/llama-cpp/completion-prompt.js';
 import { detectLanguage, type PromptLanguage } from '../generation/language.js';
 import type { TitlesOutput } from '../generation/output-schema.js';
-import { buildTitlesMessages } from '../generation/prompts/titles-v1.js';
+import { buildTitlesMessages } from '../generation/prompts/titles.js';
 import type { TitleStyle } from '../generation/styles.js';
 import type { Note, ScoredCreative } from '../schemas/types.js';
 import type { ChatMessageV1 } from '../spec/model-backend-v1.js';

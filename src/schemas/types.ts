@@ -150,6 +150,9 @@ export interface SamplingSettings {
   topP?: number;
   minP?: number;
   repeatPenalty?: number;
+  repeatLastTokens?: number;
+  presencePenalty?: number;
+  frequencyPenalty?: number;
   seed?: number;
   maxTokens?: number;
 }

@@ -64,6 +64,15 @@ export interface SamplingOptionsV1 {
   minP?: number;
   /** Penalty on repeated tokens (1 = none). */
   repeatPenalty?: number;
+  /**
+   * How many of the last generated tokens the repeat, presence and frequency penalties
+   * look at. Long structured outputs (12 titles) need the whole output. @default 64
+   */
+  repeatLastTokens?: number;
+  /** Subtracted once from the logit of every token already generated (OpenAI `presence_penalty`). */
+  presencePenalty?: number;
+  /** Subtracted per earlier occurrence of a token (OpenAI `frequency_penalty`). */
+  frequencyPenalty?: number;
   /** Seed for reproducible sampling. */
   seed?: number;
   /** Most tokens to generate per candidate. */

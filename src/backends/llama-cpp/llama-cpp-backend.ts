@@ -238,6 +238,30 @@ export async function llamaCppBackend(options: LlamaCppBackendOptions = {}): Pro
     return { input: state.contextText, stops: state.stopGenerationTriggers };
   }
 
+  // Tokens that are only JSON punctuation or whitespace (`"`, `","`, `{"`...) stay out of the
+  // repeat penalties: penalising them would lengthen strings instead of varying words.
+  const structural = new Map<Token, boolean>();
+  const isStructural = (token: Token) => {
+    let known = structural.get(token);
+    if (known === undefined) {
+      known = /^[\s"{}[\]:,]*$/u.test(model.detokenize([token]));
+      structural.set(token, known);
+    }
+    return known;
+  };
+  function repeatPenaltyFor(sampling: import('../../spec/model-backend-v1.js').SamplingOptionsV1) {
+    const { repeatPenalty, presencePenalty, frequencyPenalty, repeatLastTokens } = sampling;
+    if (repeatPenalty === undefined && presencePenalty === undefined && frequencyPenalty === undefined)
+      return undefined;
+    return {
+      penalty: repeatPenalty,
+      presencePenalty,
+      frequencyPenalty,
+      lastTokens: repeatLastTokens ?? 64,
+      punishTokensFilter: (tokens: Token[]) => tokens.filter((token) => !isStructural(token)),
+    };
+  }
+
   const backend: LlamaCppBackend = {
     specificationVersion: 'v1',
     id: options.id ?? `llama-cpp:${basename(modelPath)}`,
@@ -281,7 +305,7 @@ export async function llamaCppBackend(options: LlamaCppBackendOptions = {}): Pro
               topP: sampling.topP,
               minP: sampling.minP,
               seed: sampling.seed === undefined ? undefined : sampling.seed + candidateIndex,
-              repeatPenalty: sampling.repeatPenalty === undefined ? undefined : { penalty: sampling.repeatPenalty },
+              repeatPenalty: repeatPenaltyFor(sampling),
               grammar,
               customStopTriggers: [...stops, ...(sampling.stop ?? [])],
               onToken: (tokens) => {

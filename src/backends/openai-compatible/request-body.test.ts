@@ -17,7 +17,18 @@ const openai: BodyOptions = {
 };
 const llamaServer: BodyOptions = { ...openai, dialect: 'llama-server' };
 const schema = { type: 'object', properties: { a: { type: 'string' } }, required: ['a'], additionalProperties: false };
-const sampling = { temperature: 0.7, topK: 40, topP: 0.9, minP: 0.05, repeatPenalty: 1.1, seed: 7, maxTokens: 64 };
+const sampling = {
+  temperature: 0.7,
+  topK: 40,
+  topP: 0.9,
+  minP: 0.05,
+  repeatPenalty: 1.1,
+  repeatLastTokens: 512,
+  presencePenalty: 0.4,
+  frequencyPenalty: 0.1,
+  seed: 7,
+  maxTokens: 64,
+};
 
 describe('generateBody', () => {
   it('sends only OpenAI fields in the openai dialect and warns about the rest', () => {
@@ -25,7 +36,8 @@ describe('generateBody', () => {
     const body = generateBody(
       {
         messages: [{ role: 'user', content: 'hi' }],
-        sampling: { ...sampling, stop: ['\n'] },
+        // A window shorter than the output cannot be honoured by OpenAI's whole-output penalties.
+        sampling: { ...sampling, repeatLastTokens: 32, stop: ['\n'] },
         responseFormat: { type: 'json-schema', schema, name: 'summary v1' },
       },
       openai,
@@ -40,6 +52,8 @@ describe('generateBody', () => {
       seed: 7,
       max_tokens: 64,
       stop: ['\n'],
+      presence_penalty: 0.4,
+      frequency_penalty: 0.1,
       response_format: { type: 'json_schema', json_schema: { name: 'summary_v1', schema, strict: true } },
       stream: false,
     });
@@ -47,7 +61,19 @@ describe('generateBody', () => {
       'sampling.topK',
       'sampling.minP',
       'sampling.repeatPenalty',
+      'sampling.repeatLastTokens',
     ]);
+  });
+
+  it('sends no warning for a repeat window that covers the whole output in the openai dialect', () => {
+    const warnings: WarningV1[] = [];
+    generateBody(
+      { prompt: 'Once', sampling: { maxTokens: 64, repeatLastTokens: 64, presencePenalty: 0.6 } },
+      openai,
+      0,
+      warnings,
+    );
+    expect(warnings).toEqual([]);
   });
 
   it('uses the llama-server extensions and a fresh prompt evaluation for seeded requests', () => {
@@ -63,6 +89,9 @@ describe('generateBody', () => {
       top_k: 40,
       min_p: 0.05,
       repeat_penalty: 1.1,
+      repeat_last_n: 512,
+      presence_penalty: 0.4,
+      frequency_penalty: 0.1,
       seed: 9,
       json_schema: schema,
       cache_prompt: false,

@@ -27,11 +27,12 @@ const OPENAI_UNSUPPORTED: readonly [keyof SamplingOptionsV1, string][] = [
   ['topK', 'top_k'],
   ['minP', 'min_p'],
   ['repeatPenalty', 'repeat_penalty'],
+  ['repeatLastTokens', 'repeat_last_n'],
 ];
 
 /**
- * Maps sampling options onto body fields. The OpenAI dialect has no `top_k`, `min_p` or
- * `repeat_penalty` (OpenAI rejects unknown fields), so those become warnings; send them
+ * Maps sampling options onto body fields. The OpenAI dialect has no `top_k`, `min_p`,
+ * `repeat_penalty` or `repeat_last_n` (OpenAI rejects unknown fields), so those become warnings; send them
  * through `extraBody` when your server (vLLM, Ollama) accepts them.
  */
 export function samplingFields(
@@ -47,9 +48,15 @@ export function samplingFields(
   if (sampling.seed !== undefined) fields.seed = sampling.seed + candidateIndex;
   if (sampling.maxTokens !== undefined) fields.max_tokens = sampling.maxTokens;
   if (sampling.stop !== undefined && sampling.stop.length > 0) fields.stop = sampling.stop;
+  if (sampling.presencePenalty !== undefined) fields.presence_penalty = sampling.presencePenalty;
+  if (sampling.frequencyPenalty !== undefined) fields.frequency_penalty = sampling.frequencyPenalty;
   for (const [option, field] of OPENAI_UNSUPPORTED) {
     const value = sampling[option];
     if (value === undefined) continue;
+    // OpenAI's penalties already look at the whole output: a window that covers it is honoured.
+    const wholeOutput =
+      option === 'repeatLastTokens' && sampling.maxTokens !== undefined && Number(value) >= sampling.maxTokens;
+    if (wholeOutput && options.dialect !== 'llama-server') continue;
     if (options.dialect === 'llama-server') fields[field] = value;
     else
       warnings?.push({

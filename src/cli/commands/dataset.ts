@@ -98,7 +98,7 @@ async function buildSft(values: CommandValues, input: string): Promise<Built> {
     }[format],
     title: 'CopyForge SFT dataset',
     notes: [
-      'Prompts are built with the generation prompt `titles-v1` and answers follow its output schema,',
+      'Prompts are built with the generation prompt `titles-v2` and answers follow its output schema,',
       'so a model trained here is prompted at inference exactly as it was in training.',
     ],
   };

@@ -4,7 +4,7 @@ import type { PromptLanguage } from '../language.js';
 import type { TitleStyle } from '../styles.js';
 
 /** Version recorded in every creative's provenance; bump it when the wording changes. */
-export const titlesPromptVersion = 'titles-v1';
+export const titlesPromptVersion = 'titles-v2';
 
 /** What the template needs besides the note. */
 export interface TitlesPromptInput {
@@ -15,6 +15,8 @@ export interface TitlesPromptInput {
   styles: readonly TitleStyle[];
   /** Fixed promotion target, when the caller gives one. */
   promotionTarget?: string;
+  /** Candidates the model picks the promotion target from (the note's tags); free text when absent. */
+  promotionTargets?: readonly string[];
   /** Fixed audience tier, when the caller gives one. */
   audienceTier?: string;
   /** Allowed audience tiers when the model chooses. */
@@ -46,7 +48,11 @@ const wording = {
     task: (input: TitlesPromptInput) =>
       [
         '先写出这篇笔记推广的对象（关键词、产品或SPU），再写标题。',
-        input.promotionTarget ? `推广对象固定为：${input.promotionTarget}。` : '推广对象必须出现在笔记中。',
+        input.promotionTarget
+          ? `推广对象固定为：${input.promotionTarget}。`
+          : input.promotionTargets?.length
+            ? `推广对象从笔记的标签中选一个：${input.promotionTargets.join('、')}。`
+            : '推广对象必须出现在笔记中。',
         input.audienceTier
           ? `目标人群固定为：${input.audienceTier}。`
           : `从这些人群中选一个最合适的：${input.audienceTiers.join('、')}。`,
@@ -67,7 +73,9 @@ const wording = {
         'First state what the note promotes (keyword, product or SPU), then write the titles.',
         input.promotionTarget
           ? `The promotion target is fixed: ${input.promotionTarget}.`
-          : 'The promotion target must appear in the note.',
+          : input.promotionTargets?.length
+            ? `Pick the promotion target from the note's tags: ${input.promotionTargets.join(', ')}.`
+            : 'The promotion target must appear in the note.',
         input.audienceTier
           ? `The audience tier is fixed: ${input.audienceTier}.`
           : `Pick the best audience tier from: ${input.audienceTiers.join(', ')}.`,
