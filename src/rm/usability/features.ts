@@ -23,6 +23,7 @@ export const usabilityFeatureNames = [
   'entityPrecisionGap',
   'negationMismatch',
   'lowNoteOverlap',
+  'wrongLanguage',
   'disfluency',
   'fluencyMissing',
 ] as const;
@@ -318,6 +319,21 @@ export function computeUsabilityFeatures(
       code: 'negation-mismatch',
       message: 'The title negates something the note affirms.',
       span: negation,
+    });
+  }
+
+  // A title in the other language than the note's (a small model answering a Chinese note in
+  // English) reads as off-target to the note's audience; a brand or two in Latin letters is fine.
+  const noteChinese = isChineseText(`${note.title} ${note.body}`);
+  const han = scripts.filter((script) => script === 'han').length;
+  const latin = scripts.filter((script) => script === 'latin').length;
+  if ((noteChinese && han === 0 && latin > 0) || (!noteChinese && chinese)) {
+    values.wrongLanguage = 1;
+    reasons.push({
+      code: 'wrong-language',
+      message: noteChinese
+        ? 'The note is Chinese but the title has no Chinese characters.'
+        : 'The note is not Chinese but the title is.',
     });
   }
 

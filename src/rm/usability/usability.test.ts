@@ -89,10 +89,11 @@ function createUsabilityWeightsWithFluency() {
       'entityPrecisionGap',
       'negationMismatch',
       'lowNoteOverlap',
+      'wrongLanguage',
       'disfluency',
       'fluencyMissing',
     ],
-    weights: [-2, -1, -2, -1, -2, -3, -1, -1, -1, -3, -3, -3, -2, -3, -1, -4, 0],
+    weights: [-2, -1, -2, -1, -2, -3, -1, -1, -1, -3, -3, -3, -2, -3, -1, -2, -4, 0],
     bias: 2,
     fluency: true,
   };
@@ -128,6 +129,22 @@ describe('usability model', () => {
     );
     expect(scores.map((score) => score.verdict)).toEqual(['pass', 'pass', 'fail', 'fail']);
     expect(scores[2]?.reasons).toContainEqual(expect.objectContaining({ code: 'entity-mismatch', span: '50元' }));
+  });
+
+  it('flags a title in the other language than the note, but not a Latin brand in a Chinese title', async () => {
+    const wrong = (title: string, note: Note) => computeUsabilityFeatures(title, note).values.wrongLanguage;
+    expect(wrong('Summer commute sunscreen', sunscreen)).toBe(1);
+    expect(wrong('SPF50+防晒霜，上脸不油不闷', sunscreen)).toBe(0);
+    expect(wrong('128元/50ml', sunscreen)).toBe(0);
+    expect(wrong('每天都用的铸铁锅', skillet)).toBe(1);
+    expect(wrong('A cast iron pan for every day', skillet)).toBe(0);
+    const scores = await createUsabilityRewardModel().scoreBatch([{ id: '0', title: 'Summer commute sunscreen' }], {
+      note: sunscreen,
+      config: {},
+      signal: new AbortController().signal,
+    });
+    expect(scores[0]?.verdict).toBe('fail');
+    expect(scores[0]?.reasons).toContainEqual(expect.objectContaining({ code: 'wrong-language' }));
   });
 
   it('refuses weights from another feature set with CF_INVALID_CONFIG naming the field', () => {
