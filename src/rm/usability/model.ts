@@ -79,6 +79,13 @@ export function parseUsabilityWeights(value: unknown): UsabilityWeights {
   if (weights.kind !== 'copyforge.usability-weights') fail('kind', "must be 'copyforge.usability-weights'");
   if (weights.formatVersion !== 1) fail('formatVersion', 'must be 1');
   const names = weights.featureNames;
+  // Weights from before `wrongLanguage` existed: the feature gets weight 0, so they score as before.
+  const withoutWrongLanguage = usabilityFeatureNames.filter((name) => name !== 'wrongLanguage');
+  if (Array.isArray(names) && names.join() === withoutWrongLanguage.join() && Array.isArray(weights.weights)) {
+    const upgraded = [...weights.weights];
+    upgraded.splice(usabilityFeatureNames.indexOf('wrongLanguage'), 0, 0);
+    return parseUsabilityWeights({ ...weights, featureNames: [...usabilityFeatureNames], weights: upgraded });
+  }
   if (!Array.isArray(names) || names.join() !== usabilityFeatureNames.join()) {
     fail('featureNames', `must be [${usabilityFeatureNames.join(', ')}] (weights from another release)`);
   }

@@ -153,6 +153,21 @@ describe('usability model', () => {
     );
   });
 
+  it('upgrades weights made before wrongLanguage existed, with weight 0 for it', () => {
+    const current = createUsabilityWeightsWithFluency();
+    const position = current.featureNames.indexOf('wrongLanguage');
+    const older = {
+      ...current,
+      featureNames: current.featureNames.filter((name) => name !== 'wrongLanguage'),
+      weights: current.weights.filter((_, index) => index !== position),
+    };
+    const parsed = parseUsabilityWeights(older);
+    expect(parsed.featureNames).toEqual(current.featureNames);
+    expect(parsed.weights[position]).toBe(0);
+    expect(parsed.weights.filter((_, index) => index !== position)).toEqual(older.weights);
+    expect(older.featureNames).not.toContain('wrongLanguage');
+  });
+
   it('trains on labelled titles with augmentation and reports held-out metrics', async () => {
     const positives = [
       '夏天通勤必备的清爽防晒霜',
