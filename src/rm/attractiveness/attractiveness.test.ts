@@ -29,6 +29,28 @@ describe('attractiveness training', () => {
     expect(weights.embeddingWeights).toHaveLength(64);
   });
 
+  it('trains on lists of mixed sizes, one longer than a batch, and lowers the training loss', () => {
+    const { lists } = createSyntheticRankedLists({ lists: 300, dimension: 32, seed: 5 });
+    const long = createSyntheticRankedLists({ lists: 1, dimension: 32, listSize: 14, seed: 5 }).lists;
+    const mixed = [
+      ...long,
+      ...lists.map((list, index) =>
+        index % 3 === 0 ? { titles: list.titles.slice(0, 2), embeddings: list.embeddings?.slice(0, 2) } : list,
+      ),
+    ];
+    const losses: number[] = [];
+    const { metrics } = trainAttractivenessRM(mixed, {
+      space: 'mock:32',
+      seed: 4,
+      batchSize: 16,
+      onEpoch: (_epoch, _epochs, loss) => losses.push(loss),
+    });
+    expect(metrics.trainPairs + metrics.holdoutPairs).toBe(91 + 100 * 1 + 200 * 10);
+    expect(losses).toHaveLength(30);
+    expect(losses.at(-1) as number).toBeLessThan((losses[0] as number) / 2);
+    expect(metrics.holdoutPairAccuracy).toBeGreaterThanOrEqual(0.85);
+  });
+
   it('fits a temperature that sharpens confident margins and softens noisy ones', () => {
     expect(fitTemperature([5, 6, 4, 5])).toBeLessThan(fitTemperature([5, -4, 3, -2, 4]));
   });

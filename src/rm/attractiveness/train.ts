@@ -23,7 +23,10 @@ export interface TrainAttractivenessOptions {
   learningRate?: number;
   /** L2 penalty. @default 0.0001 */
   l2?: number;
-  /** Pairs per gradient step. @default 64 */
+  /**
+   * Pairs per gradient step, at most. A step takes whole lists (6 lists of 5 at the default;
+   * one list when a list alone has more pairs), so each title is scored once per step. @default 64
+   */
   batchSize?: number;
   /** Seed of the split and the pair order. @default 1 */
   seed?: number;
@@ -92,11 +95,46 @@ export function fitTemperature(margins: readonly number[]): number {
   return Math.exp((low + high) / 2);
 }
 
+/** `weights · features[base .. base + width)`, with four partial sums to shorten the add chain. */
+function dot(weights: Float64Array, features: Float64Array, base: number, width: number): number {
+  let sum0 = 0;
+  let sum1 = 0;
+  let sum2 = 0;
+  let sum3 = 0;
+  let column = 0;
+  for (; column + 3 < width; column += 4) {
+    const at = base + column;
+    sum0 += (weights[column] as number) * (features[at] as number);
+    sum1 += (weights[column + 1] as number) * (features[at + 1] as number);
+    sum2 += (weights[column + 2] as number) * (features[at + 2] as number);
+    sum3 += (weights[column + 3] as number) * (features[at + 3] as number);
+  }
+  for (; column < width; column++) sum0 += (weights[column] as number) * (features[base + column] as number);
+  return sum0 + sum1 + sum2 + sum3;
+}
+
+/** `target += scale · features[base .. base + width)`. */
+function addScaled(target: Float64Array, features: Float64Array, base: number, width: number, scale: number): void {
+  if (scale === 0) return;
+  let column = 0;
+  for (; column + 3 < width; column += 4) {
+    const at = base + column;
+    target[column] = (target[column] as number) + scale * (features[at] as number);
+    target[column + 1] = (target[column + 1] as number) + scale * (features[at + 1] as number);
+    target[column + 2] = (target[column + 2] as number) + scale * (features[at + 2] as number);
+    target[column + 3] = (target[column + 3] as number) + scale * (features[at + 3] as number);
+  }
+  for (; column < width; column++)
+    target[column] = (target[column] as number) + scale * (features[base + column] as number);
+}
+
 /**
  * Trains the attractiveness head with the pairwise (Bradley–Terry / RankNet) loss
  * −log σ(s_better − s_worse) plus L2, by mini-batch Adam in plain TypeScript. Each list of
- * K titles gives K(K−1)/2 pairs; lists, not pairs, are held out, so held-out accuracy is
- * on unseen titles. The temperature of P(a ≻ b) = σ(Δ/T) is fitted on held-out pairs.
+ * K titles gives K(K−1)/2 pairs. A step takes whole lists and sums each title's pair
+ * derivatives before touching its features, so it reads K feature rows per list instead of
+ * K(K−1). Lists, not pairs, are held out, so held-out accuracy is on unseen titles. The
+ * temperature of P(a ≻ b) = σ(Δ/T) is fitted on held-out pairs.
  *
  * @example
  * const { weights, metrics } = trainAttractivenessRM(lists, { space: embedResult.space });
@@ -158,22 +196,25 @@ export function trainAttractivenessRM(
       row++;
     });
   }
+  const offsets: number[] = [];
+  sizes.reduce((offset, size) => {
+    offsets.push(offset);
+    return offset + size;
+  }, 0);
   const pairs = expandPairs(sizes);
   const trainPairs = pairs.filter((pair) => !holdoutLists.has(pair.list));
   const holdoutPairs = pairs.filter((pair) => holdoutLists.has(pair.list));
+  const trainLists = lists.map((_, index) => index).filter((index) => !holdoutLists.has(index));
 
   const weights = new Float64Array(width);
-  const score = (item: number) => {
-    let sum = 0;
-    const base = item * width;
-    for (let column = 0; column < width; column++)
-      sum += (weights[column] as number) * (features[base + column] as number);
-    return sum;
-  };
   // Adam state.
   const firstMoment = new Float64Array(width);
   const secondMoment = new Float64Array(width);
   const gradient = new Float64Array(width);
+  // Per step: each title's score, and the sum of its pairs' loss derivatives.
+  const itemScores = new Float64Array(itemCount);
+  const itemCoefficients = new Float64Array(itemCount);
+  const stepItems = new Int32Array(itemCount);
   const learningRate = options.learningRate ?? 0.01;
   const l2 = options.l2 ?? 0.0001;
   const batchSize = options.batchSize ?? 64;
@@ -181,38 +222,60 @@ export function trainAttractivenessRM(
   const [beta1, beta2, epsilon] = [0.9, 0.999, 1e-8];
   let step = 0;
   for (let epoch = 0; epoch < epochs; epoch++) {
-    const epochOrder = shuffled(trainPairs, random);
+    const epochOrder = shuffled(trainLists, random);
     let epochLoss = 0;
-    for (let start = 0; start < epochOrder.length; start += batchSize) {
-      const batch = epochOrder.slice(start, start + batchSize);
-      gradient.fill(0);
-      for (const pair of batch) {
-        const margin = score(pair.better) - score(pair.worse);
-        epochLoss += softplus(-margin);
-        // d/dw −log σ(m) = −σ(−m) (x_better − x_worse)
-        const coefficient = -sigmoid(-margin) / batch.length;
-        const better = pair.better * width;
-        const worse = pair.worse * width;
-        for (let column = 0; column < width; column++) {
-          gradient[column] =
-            (gradient[column] as number) +
-            coefficient * ((features[better + column] as number) - (features[worse + column] as number));
+    let next = 0;
+    while (next < epochOrder.length) {
+      // Whole lists while the step stays within batchSize pairs (at least one list).
+      let stepItemCount = 0;
+      let stepPairCount = 0;
+      while (next < epochOrder.length) {
+        const list = epochOrder[next] as number;
+        const size = sizes[list] as number;
+        if (stepPairCount > 0 && stepPairCount + (size * (size - 1)) / 2 > batchSize) break;
+        next++;
+        const offset = offsets[list] as number;
+        for (let position = 0; position < size; position++) {
+          const item = offset + position;
+          itemScores[item] = dot(weights, features, item * width, width);
+          itemCoefficients[item] = 0;
+          stepItems[stepItemCount++] = item;
         }
+        for (let better = offset; better < offset + size; better++) {
+          for (let worse = better + 1; worse < offset + size; worse++) {
+            const margin = (itemScores[better] as number) - (itemScores[worse] as number);
+            epochLoss += softplus(-margin);
+            // d/dw −log σ(m) = −σ(−m) (x_better − x_worse)
+            const coefficient = sigmoid(-margin);
+            itemCoefficients[better] = (itemCoefficients[better] as number) - coefficient;
+            itemCoefficients[worse] = (itemCoefficients[worse] as number) + coefficient;
+          }
+        }
+        stepPairCount += (size * (size - 1)) / 2;
+      }
+      gradient.fill(0);
+      for (let index = 0; index < stepItemCount; index++) {
+        const item = stepItems[index] as number;
+        addScaled(gradient, features, item * width, width, (itemCoefficients[item] as number) / stepPairCount);
       }
       step++;
+      const firstCorrection = 1 - beta1 ** step;
+      const secondCorrection = 1 - beta2 ** step;
       for (let column = 0; column < width; column++) {
         const value = (gradient[column] as number) + l2 * (weights[column] as number);
-        firstMoment[column] = beta1 * (firstMoment[column] as number) + (1 - beta1) * value;
-        secondMoment[column] = beta2 * (secondMoment[column] as number) + (1 - beta2) * value * value;
-        const corrected = (firstMoment[column] as number) / (1 - beta1 ** step);
-        const scale = Math.sqrt((secondMoment[column] as number) / (1 - beta2 ** step)) + epsilon;
-        weights[column] = (weights[column] as number) - (learningRate * corrected) / scale;
+        const first = beta1 * (firstMoment[column] as number) + (1 - beta1) * value;
+        const second = beta2 * (secondMoment[column] as number) + (1 - beta2) * value * value;
+        firstMoment[column] = first;
+        secondMoment[column] = second;
+        weights[column] =
+          (weights[column] as number) -
+          (learningRate * (first / firstCorrection)) / (Math.sqrt(second / secondCorrection) + epsilon);
       }
     }
     options.onEpoch?.(epoch + 1, epochs, trainPairs.length === 0 ? 0 : epochLoss / trainPairs.length);
   }
 
-  const scores = Array.from({ length: itemCount }, (_, item) => score(item));
+  const scores = Array.from({ length: itemCount }, (_, item) => dot(weights, features, item * width, width));
   const margins = (selected: typeof pairs) =>
     selected.map((pair) => (scores[pair.better] as number) - (scores[pair.worse] as number));
   const holdoutMargins = margins(holdoutPairs);
@@ -223,11 +286,6 @@ export function trainAttractivenessRM(
   const holdoutLogLoss =
     holdoutMargins.reduce((sum, margin) => sum + softplus(-margin / temperature), 0) /
     Math.max(1, holdoutMargins.length);
-  const offsets: number[] = [];
-  sizes.reduce((offset, size) => {
-    offsets.push(offset);
-    return offset + size;
-  }, 0);
   const trainItems = lists.flatMap((list, index) =>
     holdoutLists.has(index) ? [] : list.titles.map((_, position) => (offsets[index] as number) + position),
   );
