@@ -21,6 +21,10 @@
 // end-to-end latency per note from the acknowledged produce to the CreativesEvent read by a
 // read_committed consumer, next to the forge.generate time measured inside the worker.
 //
+// Memory (--memory; bench/kafka/memory.mjs -> bench/results/kafka-memory.{json,md}): peak
+// RSS of the worker draining a pre-filled backlog of 2,000 and 20,000 events, each in a
+// fresh process.
+//
 //   npm run build && node bench/kafka/run.mjs            # ~2–4 min
 //   node bench/kafka/run.mjs --latency                   # ~5–10 min on 2 cores
 //
@@ -28,6 +32,8 @@
 // COPYFORGE_KAFKA_PORT (19292), COPYFORGE_DIST, COPYFORGE_MODEL.
 if (process.argv.includes('--latency')) {
   await import('./latency.mjs');
+} else if (process.argv.includes('--memory')) {
+  await import('./memory.mjs');
 } else {
   await import('./throughput.mjs');
 }
