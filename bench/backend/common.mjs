@@ -90,3 +90,28 @@ export function writeResults(name, json, markdown) {
   writeFileSync(path.join(resultsDirectory, `${name}.md`), `${markdown.trim()}\n`);
   console.log(`\nWrote bench/results/${name}.json and bench/results/${name}.md`);
 }
+
+/**
+ * Collects garbage (under --expose-gc), then samples RSS and heap every `intervalMs` until
+ * `stop()`, which returns the usage before and the peaks. Call `sample()` for extra points.
+ */
+export function startMemorySampler(intervalMs) {
+  globalThis.gc?.();
+  const before = process.memoryUsage();
+  let peakRss = before.rss;
+  let peakHeap = before.heapUsed;
+  const sample = () => {
+    const usage = process.memoryUsage();
+    peakRss = Math.max(peakRss, usage.rss);
+    peakHeap = Math.max(peakHeap, usage.heapUsed);
+  };
+  const timer = setInterval(sample, intervalMs);
+  return {
+    sample,
+    stop() {
+      clearInterval(timer);
+      sample();
+      return { before, peakRss, peakHeap };
+    },
+  };
+}

@@ -27,6 +27,7 @@ import {
   repositoryRoot,
   round,
   sha256OfFile,
+  startMemorySampler,
   writeResults,
 } from '../backend/common.mjs';
 import { answerTitlesRequest } from './schema-answer.mjs';
@@ -57,16 +58,7 @@ async function memoryRun(noteCount) {
       yield { ...note, id: `${note.id}-${index}` };
     }
   }
-  globalThis.gc?.();
-  const before = process.memoryUsage();
-  let peakHeap = before.heapUsed;
-  let peakRss = before.rss;
-  const sample = () => {
-    const usage = process.memoryUsage();
-    peakHeap = Math.max(peakHeap, usage.heapUsed);
-    peakRss = Math.max(peakRss, usage.rss);
-  };
-  const timer = setInterval(sample, 5);
+  const sampler = startMemorySampler(5);
   let titles = 0;
   let failed = 0;
   const started = performance.now();
@@ -75,10 +67,10 @@ async function memoryRun(noteCount) {
     else failed++;
     // The mock records every request for test assertions; a long run must not keep them.
     backend.generateCalls.length = 0;
-    sample();
+    sampler.sample();
   }
   const seconds = (performance.now() - started) / 1000;
-  clearInterval(timer);
+  const { before, peakRss, peakHeap } = sampler.stop();
   globalThis.gc?.();
   const after = process.memoryUsage();
   return {
@@ -107,9 +99,8 @@ if (process.argv[2] === '--memory') {
 // Model mode
 
 const { getLlama, LlamaCompletion, LlamaLogLevel } = await import('node-llama-cpp');
-const { createForge, llamaCppBackend, normaliseTitle, renderCompletionPrompt, titleSimilarity } = await importDist(
-  'index.js',
-);
+const { createForge, llamaCppBackend, normaliseTitle, renderCompletionPrompt, titleSimilarity } =
+  await importDist('index.js');
 
 const threads = integerFromEnvironment('BENCH_THREADS', 2);
 const noteCount = integerFromEnvironment('BENCH_NOTES', 4);

@@ -8,7 +8,15 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
-import { importDist, loadAverage, machineInfo, markdownTable, round, writeResults } from '../backend/common.mjs';
+import {
+  importDist,
+  loadAverage,
+  machineInfo,
+  markdownTable,
+  round,
+  startMemorySampler,
+  writeResults,
+} from '../backend/common.mjs';
 import { answerTitlesRequest } from '../generation/schema-answer.mjs';
 import {
   broker,
@@ -67,21 +75,12 @@ async function child(eventCount) {
     createTopics: false,
     kafka: { logLevel: logLevel.NOTHING },
   });
-  globalThis.gc?.();
-  const before = process.memoryUsage();
-  let peakRss = before.rss;
-  let peakHeap = before.heapUsed;
-  const sample = () => {
-    const usage = process.memoryUsage();
-    peakRss = Math.max(peakRss, usage.rss);
-    peakHeap = Math.max(peakHeap, usage.heapUsed);
-  };
-  const timer = setInterval(sample, 10);
+  const sampler = startMemorySampler(10);
   const started = performance.now();
   await worker.start();
   await waitFor(() => worker.metrics().processed + worker.metrics().deadLettered >= eventCount, 600_000);
   const seconds = (performance.now() - started) / 1000;
-  clearInterval(timer);
+  const { before, peakRss, peakHeap } = sampler.stop();
   const metrics = worker.metrics();
   await worker.stop();
   globalThis.gc?.();

@@ -7,11 +7,9 @@ import { resolve } from 'node:path';
 import { logLevel } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createKafkaWorker, type KafkaWorker, type KafkaWorkerOptions } from '../../adapters/kafka/index.js';
-import { createForge } from '../../src/generation/forge.js';
-import type { GenerateRequestV1 } from '../../src/spec/model-backend-v1.js';
-import { createMockBackend } from '../../src/testing/mock-backend.js';
 import {
   collect,
+  createMockForge,
   createTopics,
   header,
   kafkaBrokers,
@@ -20,29 +18,6 @@ import {
   produce,
   uniqueTopics,
 } from './kafka-helpers.js';
-
-function mockForge(delayMs = 0) {
-  const backend = createMockBackend({
-    delayMs,
-    respond(request: GenerateRequestV1) {
-      const format = request.responseFormat;
-      if (format?.type !== 'json-schema') throw new Error('expected json-schema');
-      const schema = format.schema as {
-        properties: { titles: { minItems: number }; audienceTier: { enum: string[] } };
-      };
-      const count = schema.properties.titles.minItems;
-      return JSON.stringify({
-        promotionTarget: 'product',
-        audienceTier: schema.properties.audienceTier.enum[0],
-        titles: Array.from({ length: count }, (_, index) => ({
-          style: 'how-to',
-          title: `Practical tip ${index + 1} today`,
-        })),
-      });
-    },
-  });
-  return createForge({ backend, titlesPerNote: 2, similarityThreshold: 1 });
-}
 
 const workers: KafkaWorker[] = [];
 const children: ChildProcess[] = [];
@@ -56,7 +31,7 @@ async function startWorker(options: Omit<KafkaWorkerOptions, 'brokers' | 'forge'
   const { delayMs, ...rest } = options;
   const worker = createKafkaWorker({
     brokers: kafkaBrokers(),
-    forge: mockForge(delayMs),
+    forge: createMockForge(delayMs),
     kafka: { logLevel: logLevel.NOTHING },
     ...rest,
   });
