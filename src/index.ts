@@ -161,7 +161,14 @@ export { detectLanguage, type PromptLanguage } from './generation/language.js';
 export { buildTitlesSchema, type TitlesOutput, type TitlesSchemaOptions } from './generation/output-schema.js';
 export { titlesPromptVersion } from './generation/prompts/titles.js';
 export { normaliseTitle, titleSimilarity } from './generation/similarity.js';
-export { defaultAudienceTiers, defaultTitleStyles, type TitleStyle } from './generation/styles.js';
+export {
+  type ControlLabels,
+  controlLabels,
+  defaultAudienceTierLabels,
+  defaultAudienceTiers,
+  defaultTitleStyles,
+  type TitleStyle,
+} from './generation/styles.js';
 export * from './labeling/index.js';
 export {
   type AttractivenessWeights,

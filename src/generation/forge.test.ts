@@ -78,7 +78,7 @@ describe('createForge().generate', () => {
     });
     expect(freeResult.promotionTarget).toBe('防晒霜');
     const offList = createMockBackend({
-      respond: () => JSON.stringify({ promotionTarget: '手机', audienceTier: 'students', titles: [] }),
+      respond: () => JSON.stringify({ promotionTarget: '手机', audienceTier: '学生党', titles: [] }),
     });
     const error = await createForge({ backend: offList, retryBudget: 0 })
       .generate(note, { seed: 1 })
@@ -86,7 +86,7 @@ describe('createForge().generate', () => {
     expect(error).toMatchObject({ code: 'CF_GENERATION_FAILED' });
     // The same answer with a tag as target is accepted.
     const onList = createMockBackend({
-      respond: () => JSON.stringify({ promotionTarget: '防晒', audienceTier: 'students', titles: [] }),
+      respond: () => JSON.stringify({ promotionTarget: '防晒', audienceTier: '学生党', titles: [] }),
     });
     const accepted = await createForge({ backend: onList, retryBudget: 0 }).generate(note, { seed: 1 });
     expect(accepted.promotionTarget).toBe('防晒');
@@ -171,7 +171,25 @@ describe('createForge().generate', () => {
     }
     const schema = schemaOf(backend.generateCalls[0]);
     expect(schema.properties.promotionTarget.const).toBe('SPF50防晒霜');
-    expect(schema.properties.audienceTier.const).toBe('students');
+    // A Chinese note's prompt shows the controls' Chinese labels; the output keeps the ids.
+    expect(schema.properties.audienceTier.const).toBe('学生党');
+    expect(schema.properties.titles.items.properties.style.enum).toEqual(['提问', '干货教程']);
+  });
+
+  it('shows English notes the ids, and maps labels the model writes back to ids', async () => {
+    const english: Note = { id: 'en-1', title: 'My go-to carry-on', body: 'A 40L backpack for a week.', lang: 'en' };
+    const backend = poolBackend(['A 40L backpack for a whole week away', 'Pack a week into one carry-on bag']);
+    const result = await createForge({ backend, titlesPerNote: 2 }).generate(english, { seed: 1 });
+    const schema = schemaOf(backend.generateCalls[0]);
+    expect(schema.properties.audienceTier.enum).toContain('students');
+    expect(result.audienceTier).toBe('students');
+    const chinese = await createForge({ backend: poolBackend(distinctTitles), titlesPerNote: 2 }).generate(note, {
+      seed: 1,
+    });
+    expect(chinese.audienceTier).toBe('students');
+    expect(chinese.creatives.map((entry) => entry.creative.style)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^(question|number-list|emotional|how-to|contrast|scenario)$/)]),
+    );
   });
 
   it('keeps a note that contains instructions inside its delimited block', async () => {

@@ -14,7 +14,13 @@ import { detectLanguage, type PromptLanguage } from './language.js';
 import { buildTitlesSchema, type TitlesOutput, type TitlesSchemaOptions } from './output-schema.js';
 import { buildTitlesMessages, titlesPromptVersion } from './prompts/titles.js';
 import { normaliseTitle, titleSimilarity } from './similarity.js';
-import { defaultAudienceTiers, defaultTitleStyles, type TitleStyle } from './styles.js';
+import {
+  controlLabels,
+  defaultAudienceTierLabels,
+  defaultAudienceTiers,
+  defaultTitleStyles,
+  type TitleStyle,
+} from './styles.js';
 
 /**
  * Scores a note's creatives and decides which are accepted. The reward-model host
@@ -54,6 +60,11 @@ export interface ForgeOptions {
   styles?: readonly TitleStyle[];
   /** Audience tiers the model picks from when the caller fixes none. @default defaultAudienceTiers */
   audienceTiers?: readonly string[];
+  /**
+   * What the model sees instead of a tier id, per prompt language (outputs keep the id).
+   * @default defaultAudienceTierLabels (Chinese labels for the default tiers)
+   */
+  audienceTierLabels?: Readonly<Record<string, Partial<Record<PromptLanguage, string>>>>;
   /** Longest title, in characters, per language (enforced by the output schema). @default { zh: 20, en: 60 } */
   maxTitleLength?: Partial<Record<PromptLanguage, number>>;
   /** Shortest title, in characters, per language. @default { zh: 4, en: 10 } */
@@ -156,6 +167,7 @@ export function createForge(options: ForgeOptions): Forge {
   }
   const styles = options.styles ?? defaultTitleStyles;
   const audienceTiers = options.audienceTiers ?? defaultAudienceTiers;
+  const audienceTierLabels = options.audienceTierLabels ?? defaultAudienceTierLabels;
   const maxTitleLength = { zh: 20, en: 60, ...options.maxTitleLength };
   const minTitleLength = { zh: 4, en: 10, ...options.minTitleLength };
   const threshold = options.similarityThreshold ?? 0.7;
@@ -219,6 +231,7 @@ export function createForge(options: ForgeOptions): Forge {
         const seed = call.seed ?? randomInt(0, 2 ** 31 - 1);
         const warnings: WarningV1[] = [];
         const kept: { style: string; title: string }[] = [];
+        const labels = controlLabels(language, allowedStyles, audienceTiers, audienceTierLabels);
         let promotionTarget = call.promotionTarget;
         const promotionTargets = promotionTargetFrom === 'tags' ? tagCandidates(note) : undefined;
         let audienceTier = call.audienceTier;
@@ -231,26 +244,27 @@ export function createForge(options: ForgeOptions): Forge {
         while (kept.length < titlesPerNote && calls <= retryBudget) {
           throwIfAborted(call.signal);
           const count = titlesPerNote - kept.length;
+          // The model sees the controls' labels in the prompt's language; outputs keep the ids.
           const schemaOptions = {
             count,
-            styleIds: allowedStyles.map((style) => style.id),
+            styleIds: allowedStyles.map((style) => labels.style(style.id)),
             maxTitleLength: maxTitleLength[language],
             minTitleLength: minTitleLength[language],
             promotionTarget,
             promotionTargets,
-            audienceTier,
-            audienceTiers,
+            audienceTier: audienceTier === undefined ? undefined : labels.tier(audienceTier),
+            audienceTiers: audienceTiers.map(labels.tier),
           };
           const schema = buildTitlesSchema(schemaOptions);
           const messages = buildTitlesMessages({
             note,
             language,
             count,
-            styles: allowedStyles,
+            styles: allowedStyles.map((style) => ({ ...style, id: labels.style(style.id) })),
             promotionTarget,
             promotionTargets,
-            audienceTier,
-            audienceTiers,
+            audienceTier: schemaOptions.audienceTier,
+            audienceTiers: schemaOptions.audienceTiers,
             avoid: kept.map((entry) => entry.title),
             maxTitleLength: maxTitleLength[language],
           });
@@ -281,7 +295,7 @@ export function createForge(options: ForgeOptions): Forge {
             continue;
           }
           promotionTarget ??= output.promotionTarget;
-          audienceTier ??= output.audienceTier;
+          audienceTier ??= labels.tierId(output.audienceTier) ?? output.audienceTier;
           for (const entry of output.titles) {
             generated++;
             const title = entry.title.trim();
@@ -296,7 +310,7 @@ export function createForge(options: ForgeOptions): Forge {
               dropped++;
               continue;
             }
-            kept.push({ style: entry.style, title });
+            kept.push({ style: labels.styleId(entry.style) ?? entry.style, title });
           }
         }
         if (promotionTarget === undefined || audienceTier === undefined) {

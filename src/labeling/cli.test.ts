@@ -139,10 +139,11 @@ describe('copyforge label and dataset', () => {
     const pairs = await readLines(join(out, 'train.jsonl'));
     expect(pairs).toHaveLength(1);
     expect(Object.keys(pairs[0])).toEqual(['prompt', 'chosen', 'rejected']);
+    // A Chinese note: style and tier as the forge's schema shows them (Chinese labels).
     expect(JSON.parse(pairs[0].chosen[0].content)).toEqual({
       promotionTarget: '防晒霜',
-      audienceTier: 'students',
-      titles: [{ title: '夏天通勤必备的防晒霜', style: 'how-to' }],
+      audienceTier: '学生党',
+      titles: [{ title: '夏天通勤必备的防晒霜', style: '干货教程' }],
     });
     const card = await readFile(join(out, 'README.md'), 'utf8');
     expect(card).toContain('| no-note | 1 |');

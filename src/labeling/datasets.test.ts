@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { getAjv } from '../core/validation.js';
 import { buildTitlesSchema } from '../generation/output-schema.js';
 import { buildTitlesMessages } from '../generation/prompts/titles.js';
-import { defaultAudienceTiers, defaultTitleStyles } from '../generation/styles.js';
+import { controlLabels, defaultAudienceTiers, defaultTitleStyles } from '../generation/styles.js';
 import type { Note, ScoredCreative } from '../schemas/types.js';
 import { renderDatasetCard } from './card.js';
 import {
@@ -41,15 +41,17 @@ function labelled(overrides: Partial<LabelledNote> = {}, titles = [note.title], 
   };
 }
 
+// The sample note is Chinese: the forge shows it the controls' Chinese labels.
+const zhLabels = controlLabels('zh', defaultTitleStyles, defaultAudienceTiers);
 const validatorFor = (count: number, controls: { promotionTarget?: string; styleIds?: string[] } = {}) =>
   getAjv().compile(
     buildTitlesSchema({
       count,
-      styleIds: controls.styleIds ?? defaultTitleStyles.map((style) => style.id),
+      styleIds: (controls.styleIds ?? defaultTitleStyles.map((style) => style.id)).map(zhLabels.style),
       maxTitleLength: 20,
       minTitleLength: 4,
       promotionTarget: controls.promotionTarget,
-      audienceTiers: defaultAudienceTiers,
+      audienceTiers: defaultAudienceTiers.map(zhLabels.tier),
     }),
   );
 
@@ -89,8 +91,8 @@ describe('chat and Alpaca records', () => {
       note,
       language: 'zh',
       count: 2,
-      styles: defaultTitleStyles,
-      audienceTiers: defaultAudienceTiers,
+      styles: defaultTitleStyles.map((style) => ({ ...style, id: zhLabels.style(style.id) })),
+      audienceTiers: defaultAudienceTiers.map(zhLabels.tier),
       avoid: [],
       maxTitleLength: 20,
     });
@@ -103,8 +105,8 @@ describe('chat and Alpaca records', () => {
     expect(keyword.messages[1]?.content).toContain('推广对象固定为：防晒霜');
     expect(validatorFor(1, { promotionTarget: '防晒霜' })(JSON.parse(keyword.messages[2]?.content ?? ''))).toBe(true);
     const style = toChatRecord(examples[2]!);
-    expect(style.messages[1]?.content).toContain('scenario（');
-    expect(style.messages[1]?.content).not.toContain('question（');
+    expect(style.messages[1]?.content).toContain('场景代入（');
+    expect(style.messages[1]?.content).not.toContain('提问（');
     expect(validatorFor(1, { styleIds: ['scenario'] })(JSON.parse(style.messages[2]?.content ?? ''))).toBe(true);
   });
 
@@ -164,9 +166,7 @@ describe('preference pairs', () => {
     expect(record.chosen.map((message) => message.role)).toEqual(['assistant']);
     expect(record.rejected.map((message) => message.role)).toEqual(['assistant']);
     expect(record.prompt[1]?.content).toContain('推广对象固定为：防晒霜');
-    expect(JSON.parse(record.chosen[0]?.content ?? '').titles).toEqual([
-      { title: '防晒霜值得买吗？', style: 'question' },
-    ]);
+    expect(JSON.parse(record.chosen[0]?.content ?? '').titles).toEqual([{ title: '防晒霜值得买吗？', style: '提问' }]);
     expect(JSON.parse(record.rejected[0]?.content ?? '').titles[0].title).toBe('防晒霜防晒霜防晒霜');
     const validate = validatorFor(1, { promotionTarget: '防晒霜' });
     expect(validate(JSON.parse(record.chosen[0]?.content ?? ''))).toBe(true);

@@ -2,7 +2,7 @@ import { renderCompletionPrompt } from '../backends/llama-cpp/completion-prompt.
 import { detectLanguage, type PromptLanguage } from '../generation/language.js';
 import type { TitlesOutput } from '../generation/output-schema.js';
 import { buildTitlesMessages } from '../generation/prompts/titles.js';
-import type { TitleStyle } from '../generation/styles.js';
+import { controlLabels, type TitleStyle } from '../generation/styles.js';
 import type { Note, ScoredCreative } from '../schemas/types.js';
 import type { ChatMessageV1 } from '../spec/model-backend-v1.js';
 import type { LabelledNote } from './label-notes.js';
@@ -164,24 +164,39 @@ export function examplePrompt(
   const styles: TitleStyle[] = allowed?.length
     ? taxonomy.styles.filter((style) => allowed.includes(style.id))
     : [...taxonomy.styles];
+  // Labels in the prompt's language, as the forge shows them.
+  const labels = controlLabels(example.language, taxonomy.styles, taxonomy.audienceTiers);
+  const audienceTier = example.controls.audienceTier;
   return buildTitlesMessages({
     note: example.note,
     language: example.language,
     count: example.output.titles.length,
-    styles,
+    styles: styles.map((style) => ({ ...style, id: labels.style(style.id) })),
     promotionTarget: example.controls.promotionTarget,
-    audienceTier: example.controls.audienceTier,
-    audienceTiers: taxonomy.audienceTiers,
+    audienceTier: audienceTier === undefined ? undefined : labels.tier(audienceTier),
+    audienceTiers: taxonomy.audienceTiers.map(labels.tier),
     maxTitleLength: maxTitleLength[example.language],
   });
 }
 
-/** The assistant turn: the output as JSON, keys in the schema's order. */
-export function answerText(output: TitlesOutput): string {
+/**
+ * The assistant turn: the output as JSON, keys in the schema's order, with style and tier
+ * shown as the forge's output schema shows them for `language` (Chinese labels for `zh`).
+ */
+export function answerText(
+  output: TitlesOutput,
+  language?: PromptLanguage,
+  options: DatasetPromptOptions = {},
+): string {
+  const { taxonomy } = settings(options);
+  const labels = language ? controlLabels(language, taxonomy.styles, taxonomy.audienceTiers) : undefined;
   return JSON.stringify({
     promotionTarget: output.promotionTarget,
-    audienceTier: output.audienceTier,
-    titles: output.titles.map((entry) => ({ title: entry.title, style: entry.style })),
+    audienceTier: labels ? labels.tier(output.audienceTier) : output.audienceTier,
+    titles: output.titles.map((entry) => ({
+      title: entry.title,
+      style: labels ? labels.style(entry.style) : entry.style,
+    })),
   });
 }
 
@@ -227,7 +242,10 @@ export interface TextPreferenceRecord {
 
 /** Converts an example to a prompt-completion line. */
 export function toCompletionRecord(example: SftExample, options: DatasetPromptOptions = {}): CompletionRecord {
-  return { prompt: renderCompletionPrompt(examplePrompt(example, options)), completion: answerText(example.output) };
+  return {
+    prompt: renderCompletionPrompt(examplePrompt(example, options)),
+    completion: answerText(example.output, example.language, options),
+  };
 }
 
 /** Converts a pair to a TRL standard (plain text) preference line. */
@@ -237,30 +255,37 @@ export function toTextPreferenceRecord(
 ): TextPreferenceRecord {
   return {
     prompt: renderCompletionPrompt(examplePrompt({ ...example, output: example.chosen }, options)),
-    chosen: answerText(example.chosen),
-    rejected: answerText(example.rejected),
+    chosen: answerText(example.chosen, example.language, options),
+    rejected: answerText(example.rejected, example.language, options),
   };
 }
 
 /** Converts an example to a chat SFT line. */
 export function toChatRecord(example: SftExample, options: DatasetPromptOptions = {}): ChatRecord {
   return {
-    messages: [...examplePrompt(example, options), { role: 'assistant', content: answerText(example.output) }],
+    messages: [
+      ...examplePrompt(example, options),
+      { role: 'assistant', content: answerText(example.output, example.language, options) },
+    ],
   };
 }
 
 /** Converts an example to an Alpaca-style line. */
 export function toAlpacaRecord(example: SftExample, options: DatasetPromptOptions = {}): AlpacaRecord {
   const [system, user] = examplePrompt(example, options);
-  return { instruction: system?.content ?? '', input: user?.content ?? '', output: answerText(example.output) };
+  return {
+    instruction: system?.content ?? '',
+    input: user?.content ?? '',
+    output: answerText(example.output, example.language, options),
+  };
 }
 
 /** Converts a pair to a TRL conversational preference line. */
 export function toPreferenceRecord(example: PreferenceExample, options: DatasetPromptOptions = {}): PreferenceRecord {
   return {
     prompt: examplePrompt({ ...example, output: example.chosen }, options),
-    chosen: [{ role: 'assistant', content: answerText(example.chosen) }],
-    rejected: [{ role: 'assistant', content: answerText(example.rejected) }],
+    chosen: [{ role: 'assistant', content: answerText(example.chosen, example.language, options) }],
+    rejected: [{ role: 'assistant', content: answerText(example.rejected, example.language, options) }],
   };
 }
 
