@@ -249,7 +249,9 @@ export function createKafkaWorker(options: KafkaWorkerOptions): KafkaWorker {
     const byTopic = new Map<string, OutgoingRecord[]>();
     for (const outcome of outcomes) {
       const topic = outcome.kind === 'output' ? outputTopic : deadLetterTopic;
-      byTopic.set(topic, [...(byTopic.get(topic) ?? []), outcome.record]);
+      const records = byTopic.get(topic) ?? [];
+      records.push(outcome.record);
+      byTopic.set(topic, records);
     }
     const topicMessages = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
     if (delivery === 'exactly-once') {

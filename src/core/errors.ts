@@ -78,11 +78,14 @@ export function isAbortError(error: unknown): boolean {
   return error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError');
 }
 
+/** The `CF_ABORTED` error for a fired signal, its reason as the cause. */
+export function abortedError(signal: AbortSignal): CopyForgeError {
+  return new CopyForgeError('CF_ABORTED', 'The operation was aborted.', { cause: signal.reason });
+}
+
 /** Throws `CF_ABORTED` when the signal has fired. */
 export function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) {
-    throw new CopyForgeError('CF_ABORTED', 'The operation was aborted.', { cause: signal.reason });
-  }
+  if (signal?.aborted) throw abortedError(signal);
 }
 
 export { type ErrorCode, errorCodes };

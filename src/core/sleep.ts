@@ -1,4 +1,4 @@
-import { CopyForgeError } from './errors.js';
+import { abortedError } from './errors.js';
 
 /**
  * Waits `milliseconds`, or rejects with the signal's reason as soon as it fires. The abort
@@ -30,12 +30,12 @@ export function sleep(milliseconds: number, signal?: AbortSignal): Promise<void>
 export function abortable<Value>(promise: Promise<Value>, signal: AbortSignal): Promise<Value> {
   if (signal.aborted) {
     promise.catch(() => {});
-    return Promise.reject(new CopyForgeError('CF_ABORTED', 'The operation was aborted.', { cause: signal.reason }));
+    return Promise.reject(abortedError(signal));
   }
   return new Promise((resolve, reject) => {
     const onAbort = () => {
       promise.catch(() => {});
-      reject(new CopyForgeError('CF_ABORTED', 'The operation was aborted.', { cause: signal.reason }));
+      reject(abortedError(signal));
     };
     signal.addEventListener('abort', onAbort, { once: true });
     promise.then(

@@ -245,26 +245,25 @@ export function createForge(options: ForgeOptions): Forge {
           throwIfAborted(call.signal);
           const count = titlesPerNote - kept.length;
           // The model sees the controls' labels in the prompt's language; outputs keep the ids.
+          const shown = labels.shown({ styles: allowedStyles, audienceTier, audienceTiers });
           const schemaOptions = {
             count,
-            styleIds: allowedStyles.map((style) => labels.style(style.id)),
+            styleIds: shown.styles.map((style) => style.id),
             maxTitleLength: maxTitleLength[language],
             minTitleLength: minTitleLength[language],
             promotionTarget,
             promotionTargets,
-            audienceTier: audienceTier === undefined ? undefined : labels.tier(audienceTier),
-            audienceTiers: audienceTiers.map(labels.tier),
+            audienceTier: shown.audienceTier,
+            audienceTiers: shown.audienceTiers,
           };
           const schema = buildTitlesSchema(schemaOptions);
           const messages = buildTitlesMessages({
             note,
             language,
             count,
-            styles: allowedStyles.map((style) => ({ ...style, id: labels.style(style.id) })),
+            ...shown,
             promotionTarget,
             promotionTargets,
-            audienceTier: schemaOptions.audienceTier,
-            audienceTiers: schemaOptions.audienceTiers,
             avoid: kept.map((entry) => entry.title),
             maxTitleLength: maxTitleLength[language],
           });

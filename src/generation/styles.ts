@@ -88,6 +88,12 @@ export interface ControlLabels {
   /** The id of a label the model wrote; `undefined` when it is no known label. */
   styleId(label: string): string | undefined;
   tierId(label: string): string | undefined;
+  /** The prompt's controls as the model sees them: ids replaced by labels. */
+  shown(controls: { styles: readonly TitleStyle[]; audienceTier?: string; audienceTiers: readonly string[] }): {
+    styles: TitleStyle[];
+    audienceTier?: string;
+    audienceTiers: string[];
+  };
 }
 
 /**
@@ -109,10 +115,17 @@ export function controlLabels(
   };
   const styleMaps = build(styles.map((style) => [style.id, style.label?.[language]]));
   const tierMaps = build(audienceTiers.map((tier) => [tier, tierLabels[tier]?.[language]]));
+  const style = (id: string) => styleMaps.toLabel.get(id) ?? id;
+  const tier = (id: string) => tierMaps.toLabel.get(id) ?? id;
   return {
-    style: (id) => styleMaps.toLabel.get(id) ?? id,
-    tier: (id) => tierMaps.toLabel.get(id) ?? id,
+    style,
+    tier,
     styleId: (label) => styleMaps.toId.get(label),
     tierId: (label) => tierMaps.toId.get(label),
+    shown: (controls) => ({
+      styles: controls.styles.map((entry) => ({ ...entry, id: style(entry.id) })),
+      audienceTier: controls.audienceTier === undefined ? undefined : tier(controls.audienceTier),
+      audienceTiers: controls.audienceTiers.map(tier),
+    }),
   };
 }

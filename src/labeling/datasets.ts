@@ -166,15 +166,12 @@ export function examplePrompt(
     : [...taxonomy.styles];
   // Labels in the prompt's language, as the forge shows them.
   const labels = controlLabels(example.language, taxonomy.styles, taxonomy.audienceTiers);
-  const audienceTier = example.controls.audienceTier;
   return buildTitlesMessages({
     note: example.note,
     language: example.language,
     count: example.output.titles.length,
-    styles: styles.map((style) => ({ ...style, id: labels.style(style.id) })),
+    ...labels.shown({ styles, audienceTier: example.controls.audienceTier, audienceTiers: taxonomy.audienceTiers }),
     promotionTarget: example.controls.promotionTarget,
-    audienceTier: audienceTier === undefined ? undefined : labels.tier(audienceTier),
-    audienceTiers: taxonomy.audienceTiers.map(labels.tier),
     maxTitleLength: maxTitleLength[example.language],
   });
 }

@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 import type {
   ChatHistoryItem,
   Llama,
+  LlamaCompletion,
   LlamaContext,
   LlamaContextSequence,
   LlamaEmbeddingContext,
@@ -18,13 +19,14 @@ import type {
   GenerateRequestV1,
   GenerateResultV1,
   ModelBackendV1,
+  SamplingOptionsV1,
   ScoreTextRequestV1,
   ScoreTextResultV1,
 } from '../../spec/model-backend-v1.js';
 import type { WarningV1 } from '../../spec/shared-v1.js';
 import { renderCompletionPrompt } from './completion-prompt.js';
 import { resolveModelPath } from './default-model.js';
-import { loadNodeLlamaCpp } from './load-node-llama-cpp.js';
+import { getSharedLlama, llamaLogMark, llamaLogSince, loadNodeLlamaCpp } from './load-node-llama-cpp.js';
 import { Pool } from './sequence-pool.js';
 import { sha256OfFile } from './verify.js';
 
@@ -115,40 +117,22 @@ export async function llamaCppBackend(options: LlamaCppBackendOptions = {}): Pro
   }
   const modelPath = options.modelPath ?? (await resolveModelPath({ onProgress: options.onDownloadProgress }));
   const nodeLlamaCpp = await loadNodeLlamaCpp();
-  // llama.cpp says why a load failed only in its log: keep the last lines for our errors.
-  const recentLog: string[] = [];
-  const logger = (level: unknown, message: string) => {
-    const line = message.trim();
-    if (line === '') return;
-    recentLog.push(line);
-    if (recentLog.length > 8) recentLog.shift();
-    if (level === nodeLlamaCpp.LlamaLogLevel.error || level === nodeLlamaCpp.LlamaLogLevel.fatal) console.error(line);
-  };
-  const logTail = () => (recentLog.length > 0 ? ` (llama.cpp: ${recentLog.slice(-3).join(' | ')})` : '');
-  let loadedLlama: Llama | undefined;
+  const logMark = llamaLogMark();
+  let llama: Llama;
   let model: LlamaModel;
   try {
-    loadedLlama = await nodeLlamaCpp.getLlama({
-      gpu: options.gpu ?? 'auto',
-      build: options.build ?? 'never',
-      maxThreads: threads,
-      logLevel: nodeLlamaCpp.LlamaLogLevel.error,
-      logger,
-      progressLogs: false,
-    });
-    model = await loadedLlama.loadModel({ modelPath });
+    llama = await getSharedLlama({ gpu: options.gpu ?? 'auto', build: options.build ?? 'never', maxThreads: threads });
+    model = await llama.loadModel({ modelPath });
   } catch (error) {
-    await loadedLlama?.dispose();
     throw new CopyForgeError(
       'CF_MODEL_LOAD_FAILED',
-      `Cannot load the model '${modelPath}': ${(error as Error).message}${logTail()}`,
+      `Cannot load the model '${modelPath}': ${(error as Error).message}${await llamaLogSince(logMark)}`,
       {
         cause: error,
         details: { modelPath },
       },
     );
   }
-  const llama = loadedLlama;
   const loraAdapters =
     options.lora === undefined
       ? undefined
@@ -166,29 +150,22 @@ export async function llamaCppBackend(options: LlamaCppBackendOptions = {}): Pro
     });
   } catch (error) {
     await model.dispose();
-    await llama.dispose();
     // A bad adapter (wrong base model, wrong architecture) fails here: name it.
     const loraPaths = loraAdapters?.map((adapter) => adapter.filePath) ?? [];
     const withLora =
       loraPaths.length > 0 ? ` with the LoRA adapter(s) ${loraPaths.map((path) => `'${path}'`).join(', ')}` : '';
     throw new CopyForgeError(
       'CF_MODEL_LOAD_FAILED',
-      `Cannot create a context for '${modelPath}'${withLora}: ${(error as Error).message}${logTail()}`,
+      `Cannot create a context for '${modelPath}'${withLora}: ${(error as Error).message}${await llamaLogSince(logMark)}`,
       { cause: error, details: { modelPath, ...(loraPaths.length > 0 ? { loraPaths } : {}) } },
     );
   }
   const sequences: LlamaContextSequence[] = Array.from({ length: sequenceCount }, () => context.getSequence());
   const pool = new Pool(sequences);
   // One LlamaCompletion per sequence for the backend's life, not one per request.
-  const completions = new Map<LlamaContextSequence, import('node-llama-cpp').LlamaCompletion>();
-  const completionFor = (sequence: LlamaContextSequence) => {
-    let completion = completions.get(sequence);
-    if (!completion) {
-      completion = new nodeLlamaCpp.LlamaCompletion({ contextSequence: sequence });
-      completions.set(sequence, completion);
-    }
-    return completion;
-  };
+  const completions = new Map(
+    sequences.map((sequence) => [sequence, new nodeLlamaCpp.LlamaCompletion({ contextSequence: sequence })]),
+  );
   const hasChatTemplate = typeof model.fileInfo.metadata.tokenizer?.chat_template === 'string';
   const promptFormat =
     options.promptFormat && options.promptFormat !== 'auto'
@@ -249,7 +226,7 @@ export async function llamaCppBackend(options: LlamaCppBackendOptions = {}): Pro
     }
     return known;
   };
-  function repeatPenaltyFor(sampling: import('../../spec/model-backend-v1.js').SamplingOptionsV1) {
+  function repeatPenaltyFor(sampling: SamplingOptionsV1) {
     const { repeatPenalty, presencePenalty, frequencyPenalty, repeatLastTokens } = sampling;
     if (repeatPenalty === undefined && presencePenalty === undefined && frequencyPenalty === undefined)
       return undefined;
@@ -294,7 +271,7 @@ export async function llamaCppBackend(options: LlamaCppBackendOptions = {}): Pro
       const count = request.candidates ?? 1;
       const runOne = (candidateIndex: number) =>
         pool.use(async (sequence) => {
-          const completion = completionFor(sequence);
+          const completion = completions.get(sequence) as LlamaCompletion;
           let outputTokens = 0;
           try {
             const result = await completion.generateCompletionWithMeta(input, {
@@ -433,7 +410,6 @@ export async function llamaCppBackend(options: LlamaCppBackendOptions = {}): Pro
       if (embeddingContext) await (await embeddingContext).dispose();
       await context.dispose();
       await model.dispose();
-      await llama.dispose();
     },
   };
   return backend;

@@ -20,3 +20,63 @@ export function loadNodeLlamaCpp(): Promise<NodeLlamaCppModule> {
   });
   return loading;
 }
+
+/** Settings that select a shared `Llama`. */
+export interface SharedLlamaOptions {
+  gpu: 'auto' | false | 'cuda' | 'vulkan' | 'metal';
+  build: 'never' | 'auto' | 'try';
+  maxThreads: number;
+}
+
+// llama.cpp's addon keeps one backend and one log callback per process, so backends share
+// one Llama per setting instead of each creating (and disposing) its own.
+const llamas = new Map<string, Promise<import('node-llama-cpp').Llama>>();
+const recentLog: { index: number; line: string }[] = [];
+let logCount = 0;
+
+/** The process's `Llama` for these settings; llama.cpp's log lines go to {@link llamaLogSince}. */
+export function getSharedLlama(options: SharedLlamaOptions): Promise<import('node-llama-cpp').Llama> {
+  const key = JSON.stringify([options.gpu, options.build, options.maxThreads]);
+  let llama = llamas.get(key);
+  if (!llama) {
+    llama = loadNodeLlamaCpp().then((nodeLlamaCpp) =>
+      nodeLlamaCpp.getLlama({
+        ...options,
+        logLevel: nodeLlamaCpp.LlamaLogLevel.error,
+        progressLogs: false,
+        logger: (level, message) => {
+          const line = message.trim();
+          if (line === '') return;
+          recentLog.push({ index: logCount++, line });
+          if (recentLog.length > 16) recentLog.shift();
+          if (level === nodeLlamaCpp.LlamaLogLevel.error || level === nodeLlamaCpp.LlamaLogLevel.fatal) {
+            console.error(line);
+          }
+        },
+      }),
+    );
+    llama.catch(() => llamas.delete(key));
+    llamas.set(key, llama);
+  }
+  return llama;
+}
+
+/** A position in llama.cpp's log, for {@link llamaLogSince}. */
+export function llamaLogMark(): number {
+  return logCount;
+}
+
+/**
+ * ` (llama.cpp: …)` with the last lines logged since `mark`, or `''`. llama.cpp says why a
+ * load failed only in its log, which reaches JavaScript asynchronously, sometimes after the
+ * failure: on this error path, wait up to 200 ms for it.
+ */
+export async function llamaLogSince(mark: number): Promise<string> {
+  const since = () => recentLog.filter((entry) => entry.index >= mark).map((entry) => entry.line);
+  for (let waited = 0; since().length === 0 && waited < 200; waited += 10) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  const lines = since();
+  return lines.length > 0 ? ` (llama.cpp: ${lines.slice(-3).join(' | ')})` : '';
+}
