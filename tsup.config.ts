@@ -27,6 +27,11 @@ export default defineConfig([
       for (const file of await readdir('src/schemas')) {
         if (file.endsWith('.schema.json')) await copyFile(`src/schemas/${file}`, `dist/schemas/${file}`);
       }
+      // The Python side of `copyforge train sft` ships beside the code that runs it.
+      await mkdir('dist/training/python', { recursive: true });
+      for (const file of ['train_sft.py', 'requirements.txt']) {
+        await copyFile(`src/training/python/${file}`, `dist/training/python/${file}`);
+      }
     },
   },
   {

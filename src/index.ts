@@ -229,4 +229,12 @@ export type {
   ScoredCreative,
 } from './schemas/types.js';
 export type * from './spec/index.js';
+export {
+  completionRecordsOf,
+  readUnifiedLabelRows,
+  sftCorpusSplit,
+  sftCorpusSplitOf,
+  type UnifiedLabelRow,
+  unifiedExample,
+} from './training/corpus.js';
 export { VERSION } from './version.js';

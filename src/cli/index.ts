@@ -12,6 +12,7 @@ import { labelCommand } from './commands/label.js';
 import { modelCommand } from './commands/model.js';
 import { rmCommand } from './commands/rm.js';
 import { scoreCommand } from './commands/score.js';
+import { trainCommand } from './commands/train.js';
 import { validateCommand } from './commands/validate.js';
 
 const commands: readonly CliCommand[] = [
@@ -22,6 +23,7 @@ const commands: readonly CliCommand[] = [
   cleanCommand,
   labelCommand,
   datasetCommand,
+  trainCommand,
   scoreCommand,
   evalCommand,
   rmCommand,

@@ -62,6 +62,14 @@ export const errorCodes = {
   CF_ABORTED: { retriable: false, summary: 'An operation was cancelled through its AbortSignal.' },
   CF_INPUT_READ_FAILED: { retriable: false, summary: 'An input file could not be read.' },
   CF_KAFKA_FAILED: { retriable: true, summary: 'A Kafka operation failed.' },
+  CF_TRAINING_ENVIRONMENT: {
+    retriable: true,
+    summary: 'The Python training environment is missing or could not be set up (Python >= 3.10, pip, git).',
+  },
+  CF_TRAINING_FAILED: {
+    retriable: false,
+    summary: 'A fine-tuning run failed (the trainer or the adapter conversion).',
+  },
   CF_INTERNAL: { retriable: false, summary: 'An unexpected internal error; please report it.' },
 } as const satisfies Record<string, { retriable: boolean; summary: string }>;
 

@@ -12,7 +12,7 @@ import type { WarningV1 } from '../spec/shared-v1.js';
 import { VERSION } from '../version.js';
 import { detectLanguage, type PromptLanguage } from './language.js';
 import { buildTitlesSchema, type TitlesOutput, type TitlesSchemaOptions } from './output-schema.js';
-import { buildTitlesMessages, titlesPromptVersion } from './prompts/titles.js';
+import { buildTitlesMessages, tagCandidates, titlesPromptVersion } from './prompts/titles.js';
 import { normaliseTitle, titleSimilarity } from './similarity.js';
 import {
   controlLabels,
@@ -347,6 +347,9 @@ export function createForge(options: ForgeOptions): Forge {
           backendId: backend.id,
           ...(backend.model?.name ? { modelName: backend.model.name } : {}),
           ...(backend.model?.sha256 ? { modelSha256: backend.model.sha256 } : {}),
+          ...(backend.model?.adapters?.length
+            ? { adapters: backend.model.adapters.map(({ name, sha256, scale }) => ({ name, sha256, scale })) }
+            : {}),
           seed,
           sampling: {
             ...sampling,
@@ -398,12 +401,6 @@ export function createForge(options: ForgeOptions): Forge {
       return pipeline.run(notes, { ...pipelineOptions, events: options.events, tracer: options.tracer });
     },
   };
-}
-
-/** The note's tags as promotion-target candidates: `#` dropped, trimmed, unique, non-empty. */
-function tagCandidates(note: Note): string[] {
-  const tags = (note.tags ?? []).map((tag) => tag.replace(/^#+/u, '').trim()).filter((tag) => tag.length > 0);
-  return [...new Set(tags)].filter((tag) => [...tag].length <= 64);
 }
 
 function parseOutput(text: string, options: TitlesSchemaOptions): TitlesOutput | undefined {

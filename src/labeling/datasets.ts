@@ -1,7 +1,7 @@
 import { renderCompletionPrompt } from '../backends/llama-cpp/completion-prompt.js';
 import { detectLanguage, type PromptLanguage } from '../generation/language.js';
 import type { TitlesOutput } from '../generation/output-schema.js';
-import { buildTitlesMessages } from '../generation/prompts/titles.js';
+import { buildTitlesMessages, tagCandidates } from '../generation/prompts/titles.js';
 import { controlLabels, type TitleStyle } from '../generation/styles.js';
 import type { Note, ScoredCreative } from '../schemas/types.js';
 import type { ChatMessageV1 } from '../spec/model-backend-v1.js';
@@ -172,6 +172,8 @@ export function examplePrompt(
     count: example.output.titles.length,
     ...labels.shown({ styles, audienceTier: example.controls.audienceTier, audienceTiers: taxonomy.audienceTiers }),
     promotionTarget: example.controls.promotionTarget,
+    // As the forge asks by default: pick the target from the note's tags.
+    promotionTargets: example.controls.promotionTarget === undefined ? tagCandidates(example.note) : undefined,
     maxTitleLength: maxTitleLength[example.language],
   });
 }

@@ -135,6 +135,10 @@ export interface CreativeProvenance {
   backendId: string;
   modelName?: string;
   modelSha256?: string;
+  /**
+   * LoRA adapters layered on the model (e.g. the shipped title adapter), in order.
+   */
+  adapters?: AdapterProvenance[];
   seed?: number;
   sampling: SamplingSettings;
   promptVersion: string;
@@ -142,6 +146,12 @@ export interface CreativeProvenance {
     name: string;
     version: string;
   }[];
+}
+
+export interface AdapterProvenance {
+  name: string;
+  sha256: string;
+  scale?: number;
 }
 
 export interface SamplingSettings {

@@ -32,6 +32,18 @@ export interface ModelDescriptionV1 {
   sha256?: string;
   /** Context window in tokens, when known. */
   contextLength?: number;
+  /** LoRA adapters layered on the weights, in order; recorded in provenance. */
+  adapters?: AdapterDescriptionV1[];
+}
+
+/** A LoRA adapter a backend applies on top of its model. */
+export interface AdapterDescriptionV1 {
+  /** File or adapter name, e.g. `copyforge-titles-v1.gguf`. */
+  name: string;
+  /** sha256 of the adapter file. */
+  sha256: string;
+  /** Strength the adapter is applied with. */
+  scale?: number;
 }
 
 /** One chat turn. */

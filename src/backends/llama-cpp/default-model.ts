@@ -36,6 +36,8 @@ export interface ModelResolveOptions {
   signal?: AbortSignal;
   /** Give up on the hub when it has not started sending within this time. @default 20000 */
   hubConnectTimeoutMs?: number;
+  /** Give up on the hub when a download sends nothing for this long. @default 30000 */
+  hubStallTimeoutMs?: number;
 }
 
 /** Path where the default model is cached. */
@@ -49,29 +51,53 @@ async function isCached(path: string): Promise<boolean> {
   return info?.size === DEFAULT_MODEL_SIZE_BYTES;
 }
 
+// Rejects when `signal` aborts, so a call that ignores its signal (node-llama-cpp's
+// `createModelDownloader` waits forever on a hub whose packets are dropped) cannot hang us.
+function unlessAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
 async function fromHub(destination: string, options: ModelResolveOptions): Promise<string> {
   const { createModelDownloader } = await loadNodeLlamaCpp();
   const controller = new AbortController();
   const forward = () => controller.abort(options.signal?.reason);
   options.signal?.addEventListener('abort', forward, { once: true });
-  const timer = setTimeout(
-    () => controller.abort(new Error('the model hub did not answer in time')),
-    options.hubConnectTimeoutMs ?? 20_000,
+  const connectMs = options.hubConnectTimeoutMs ?? 20_000;
+  const stallMs = options.hubStallTimeoutMs ?? 30_000;
+  // One timer bounds connecting (resolving the file, first byte) and, re-armed on every
+  // progress report, any stall while downloading.
+  let timer = setTimeout(
+    () => controller.abort(new Error(`the model hub did not answer within ${connectMs / 1000} s`)),
+    connectMs,
   );
-  try {
-    const downloader = await createModelDownloader({
-      modelUri: DEFAULT_MODEL_HUB_URI,
-      dirPath: join(destination, '..'),
-      fileName: `${DEFAULT_MODEL_FILE_NAME}.hub`,
-      skipExisting: false,
-      showCliProgress: false,
-      onProgress: ({ downloadedSize, totalSize }) => {
-        clearTimeout(timer);
-        options.onProgress?.({ source: 'hub', downloadedBytes: downloadedSize, totalBytes: totalSize });
-      },
-    });
+  const rearm = () => {
     clearTimeout(timer);
-    const path = await downloader.download({ signal: controller.signal });
+    timer = setTimeout(
+      () => controller.abort(new Error(`the model hub download stalled for ${stallMs / 1000} s`)),
+      stallMs,
+    );
+  };
+  try {
+    const downloader = await unlessAborted(
+      createModelDownloader({
+        modelUri: DEFAULT_MODEL_HUB_URI,
+        dirPath: join(destination, '..'),
+        fileName: `${DEFAULT_MODEL_FILE_NAME}.hub`,
+        skipExisting: false,
+        showCliProgress: false,
+        onProgress: ({ downloadedSize, totalSize }) => {
+          rearm();
+          options.onProgress?.({ source: 'hub', downloadedBytes: downloadedSize, totalBytes: totalSize });
+        },
+      }),
+      controller.signal,
+    );
+    const path = await unlessAborted(downloader.download({ signal: controller.signal }), controller.signal);
     return await verifyAndMove(path, destination, DEFAULT_MODEL_SHA256);
   } finally {
     clearTimeout(timer);

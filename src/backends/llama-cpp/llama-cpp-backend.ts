@@ -13,6 +13,7 @@ import type {
 } from 'node-llama-cpp';
 import { CopyForgeError, isAbortError, throwIfAborted, toCopyForgeError } from '../../core/errors.js';
 import type {
+  AdapterDescriptionV1,
   ContinuationScoreV1,
   EmbedRequestV1,
   EmbedResultV1,
@@ -25,6 +26,7 @@ import type {
 } from '../../spec/model-backend-v1.js';
 import type { WarningV1 } from '../../spec/shared-v1.js';
 import { renderCompletionPrompt } from './completion-prompt.js';
+import { loadDefaultAdapter } from './default-adapter.js';
 import { resolveModelPath } from './default-model.js';
 import { getSharedLlama, llamaLogMark, llamaLogSince, loadNodeLlamaCpp } from './load-node-llama-cpp.js';
 import { Pool } from './sequence-pool.js';
@@ -53,8 +55,14 @@ export interface LlamaCppBackendOptions {
   contextSize?: number;
   /** Parallel sequences (candidates or notes generated at once). @default 2 */
   sequences?: number;
-  /** LoRA adapter(s), e.g. from your own SFT run. */
+  /** LoRA adapter(s), e.g. from your own SFT run. Giving any replaces the default adapter. */
   lora?: string | LoraAdapter[];
+  /**
+   * Layer the title adapter CopyForge ships (trained with `copyforge train sft` on its own
+   * corpus) when the model is the default model and no `lora` is given. Without it the default
+   * model is a bare next-token model whose titles are mostly unusable. @default true
+   */
+  defaultAdapter?: boolean;
   /** GPU: `'auto'` uses one when available. @default 'auto' */
   gpu?: 'auto' | false | 'cuda' | 'vulkan' | 'metal';
   /** Whether node-llama-cpp may build llama.cpp from source when no prebuilt binary fits. @default 'never' */
@@ -133,13 +141,27 @@ export async function llamaCppBackend(options: LlamaCppBackendOptions = {}): Pro
       },
     );
   }
-  const loraAdapters =
-    options.lora === undefined
-      ? undefined
-      : (typeof options.lora === 'string' ? [{ path: options.lora }] : options.lora).map((adapter) => ({
-          filePath: adapter.path,
-          scale: adapter.scale ?? 1,
-        }));
+  const sha256 = options.modelSha256 ?? (await sha256OfFile(modelPath));
+  let requested =
+    options.lora === undefined ? undefined : typeof options.lora === 'string' ? [{ path: options.lora }] : options.lora;
+  if (requested === undefined && options.defaultAdapter !== false) {
+    const shipped = await loadDefaultAdapter();
+    if (shipped && shipped.card.baseModel.sha256 === sha256) requested = [{ path: shipped.path }];
+  }
+  const loraAdapters = requested?.map((adapter) => ({ filePath: adapter.path, scale: adapter.scale ?? 1 }));
+  const adapterDescriptions: AdapterDescriptionV1[] = [];
+  for (const adapter of loraAdapters ?? []) {
+    const adapterSha256 = await sha256OfFile(adapter.filePath).catch((error: unknown) => {
+      throw new CopyForgeError(
+        'CF_MODEL_NOT_FOUND',
+        `Cannot read the LoRA adapter '${adapter.filePath}': ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
+    });
+    adapterDescriptions.push({ name: basename(adapter.filePath), sha256: adapterSha256, scale: adapter.scale });
+  }
   let context: LlamaContext;
   try {
     context = await model.createContext({
@@ -174,7 +196,6 @@ export async function llamaCppBackend(options: LlamaCppBackendOptions = {}): Pro
         ? 'chat'
         : 'completion';
   const chatWrapper = nodeLlamaCpp.resolveChatWrapper(model);
-  const sha256 = options.modelSha256 ?? (await sha256OfFile(modelPath));
   const grammars = new Map<string, Promise<LlamaGrammar>>();
   let embeddingContext: Promise<LlamaEmbeddingContext> | undefined;
   let disposed = false;
@@ -246,6 +267,7 @@ export async function llamaCppBackend(options: LlamaCppBackendOptions = {}): Pro
       name: String(model.fileInfo.metadata.general?.name ?? basename(modelPath)),
       sha256,
       contextLength: model.trainContextSize,
+      ...(adapterDescriptions.length ? { adapters: adapterDescriptions } : {}),
     },
     modelPath,
     threads,

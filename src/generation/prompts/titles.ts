@@ -89,6 +89,16 @@ const wording = {
   },
 } as const;
 
+/**
+ * The note's tags as promotion-target candidates: `#` dropped, trimmed, unique, non-empty.
+ * The forge (with `promotionTargetFrom: 'tags'`, its default) and the dataset builders both
+ * use it, so training prompts name the same candidates as inference prompts.
+ */
+export function tagCandidates(note: Note): string[] {
+  const tags = (note.tags ?? []).map((tag) => tag.replace(/^#+/u, '').trim()).filter((tag) => tag.length > 0);
+  return [...new Set(tags)].filter((tag) => [...tag].length <= 64);
+}
+
 /** Builds the chat messages for one note. */
 export function buildTitlesMessages(input: TitlesPromptInput): ChatMessageV1[] {
   const language = wording[input.language];
