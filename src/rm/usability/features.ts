@@ -1,6 +1,7 @@
 // Usability features of one title against its note. Every feature is in [0, 1] and
 // grows with the problem it measures, so the logistic weights read as penalties.
 
+import { defaultAudienceTierLabels, defaultAudienceTiers, defaultTitleStyles } from '../../generation/styles.js';
 import type { Note } from '../../schemas/types.js';
 import type { RewardReasonV1 } from '../../spec/reward-model-v1.js';
 import { characterNgrams, foldText, isChineseText, type Script, scriptOf, words } from '../text.js';
@@ -24,6 +25,11 @@ export const usabilityFeatureNames = [
   'negationMismatch',
   'lowNoteOverlap',
   'wrongLanguage',
+  'bareLabel',
+  'copiesNoteTitle',
+  'foreignFragment',
+  'noContentWord',
+  'bareNumber',
   'disfluency',
   'fluencyMissing',
 ] as const;
@@ -118,6 +124,130 @@ const chineseNegations = ['不', '没', '别', '无', '未'];
 const latinNegations = new Set(['not', 'no', 'never', "don't", "doesn't", "won't", "isn't", "can't", 'without']);
 
 const clamp = (value: number) => Math.max(0, Math.min(1, value));
+
+// What a small model echoes when it has nothing to say: audience segments, style names and
+// pieces of the prompt ("12个不同的中文广告标题"). A title that is only that is no ad.
+const labelWords = [
+  ...defaultAudienceTiers,
+  ...Object.values(defaultAudienceTierLabels).flatMap((labels) => Object.values(labels)),
+  ...defaultTitleStyles.flatMap((style) => [style.id, ...Object.values(style.label ?? {})]),
+  'parent',
+  'parents',
+  'parenthood',
+  'student',
+  'techie',
+  'tech enthusiast',
+  'tech-enthusiast',
+  'traveller',
+  'traveler',
+  'travel',
+  'home',
+  'family',
+  'senior',
+  'customer',
+  'educator',
+  'recruiter',
+  'diet',
+  'live',
+  'fitness',
+  'beauty',
+  'lifestyle',
+  'audience',
+  'everyone',
+  'general public',
+  'mass market',
+  '宝妈',
+  '宝爸',
+  '学生',
+  '白领',
+  '打工人',
+  '年轻人',
+  '女生',
+  '男生',
+  '人群',
+  '大众人群',
+  '所有人',
+].map((word) => foldText(word).replace(/[\s\-_]+/gu, ''));
+const labelWordSet = new Set(labelWords);
+const promptEchoes = [
+  /广告标题/u,
+  /不同风格/u,
+  /推广对象/u,
+  /目标人群/u,
+  /标题风格/u,
+  /\bad titles?\b/iu,
+  /\bpromotion target\b/iu,
+  /\baudience tier\b/iu,
+];
+const latinStopWords = new Set([
+  'the',
+  'a',
+  'an',
+  'and',
+  'or',
+  'but',
+  'of',
+  'to',
+  'in',
+  'on',
+  'for',
+  'with',
+  'at',
+  'by',
+  'from',
+  'is',
+  'are',
+  'was',
+  'be',
+  'it',
+  'this',
+  'that',
+  'your',
+  'you',
+  'my',
+  'i',
+  'me',
+  'we',
+  'our',
+  'how',
+  'what',
+  'why',
+  'when',
+  'who',
+  'all',
+  'just',
+  'so',
+  'not',
+  'no',
+  'do',
+  'does',
+  'can',
+  'will',
+  'get',
+  'got',
+  'one',
+  'new',
+  'more',
+  'less',
+  'than',
+  'into',
+  'out',
+  'up',
+  'its',
+  'it’s',
+  "it's",
+  'now',
+  'day',
+  'days',
+  'time',
+  'way',
+  'best',
+  'tried',
+  'try',
+  'about',
+  'need',
+]);
+const stem = (word: string) => word.replace(/(?:ing|ed|es|s)$/u, '').slice(0, 6);
 
 function bracketsUnbalanced(title: string): string | undefined {
   for (const [open, close] of bracketPairs) {
@@ -335,6 +465,64 @@ export function computeUsabilityFeatures(
         ? 'The note is Chinese but the title has no Chinese characters.'
         : 'The note is not Chinese but the title is.',
     });
+  }
+
+  // A bare audience or style name, or a piece of the prompt, instead of a title.
+  const foldedTitle = foldText(title).replace(/[\s\p{P}\p{S}]+/gu, '');
+  const echo = promptEchoes.find((pattern) => pattern.test(title) && !pattern.test(source));
+  if (labelWordSet.has(foldedTitle) || echo) {
+    values.bareLabel = 1;
+    reasons.push({
+      code: 'bare-label',
+      message: echo ? 'The title repeats the prompt, not the note.' : 'The title is only an audience or style name.',
+      span: echo ? (title.match(echo)?.[0] ?? title) : title,
+    });
+  }
+  // The note's own title handed back as the ad title.
+  const foldedNoteTitle = foldText(note.title).replace(/[\s\p{P}\p{S}]+/gu, '');
+  if (
+    foldedNoteTitle.length >= 4 &&
+    (foldedTitle === foldedNoteTitle ||
+      (foldedTitle.includes(foldedNoteTitle) && foldedTitle.length - foldedNoteTitle.length <= 2))
+  ) {
+    values.copiesNoteTitle = 1;
+    reasons.push({ code: 'copies-note-title', message: "The title is the note's own title.", span: title });
+  }
+  // Latin fragments in a Chinese title that the note does not contain ("B.m.a.b").
+  if (chinese) {
+    const foldedSource = foldText(source);
+    const fragments = (title.normalize('NFKC').match(/[A-Za-z][A-Za-z0-9.+-]*/gu) ?? []).filter(
+      (fragment) => !foldedSource.includes(foldText(fragment)),
+    );
+    if (fragments.length > 0) {
+      values.foreignFragment = clamp(fragments.length);
+      reasons.push({
+        code: 'foreign-fragment',
+        message: 'The Chinese title has Latin letters the note does not have.',
+        span: fragments.join(' '),
+      });
+    }
+  }
+  // Nothing of the note in the title: no Han bigram (Chinese), no content word (other).
+  const contentShared = chinese
+    ? [...characterNgrams(title.replace(/[^\p{Script=Han}]/gu, ' '), 2)].some(
+        (gram) => /^\p{Script=Han}{2}$/u.test(gram) && characterNgrams(source, 2).has(gram),
+      )
+    : (() => {
+        const sourceStems = new Set(words(foldText(source)).map(stem));
+        return words(foldText(title))
+          .filter((word) => word.length >= 3 && !latinStopWords.has(word) && !/^\d+$/u.test(word))
+          .some((word) => sourceStems.has(stem(word)));
+      })();
+  if (!contentShared) {
+    values.noContentWord = 1;
+    reasons.push({ code: 'no-content-word', message: 'The title shares no content word with the note.' });
+  }
+  // A price or a number with hardly any words around it ("2680元", "10000").
+  const letterCount = scripts.filter((script) => script === 'han' || script === 'latin').length;
+  if (/\d/u.test(title) && letterCount <= (chinese ? 2 : 3)) {
+    values.bareNumber = 1;
+    reasons.push({ code: 'bare-number', message: 'The title is a number with hardly any words.', span: title });
   }
 
   const titleGrams = characterNgrams(title, 2);

@@ -79,11 +79,21 @@ export function parseUsabilityWeights(value: unknown): UsabilityWeights {
   if (weights.kind !== 'copyforge.usability-weights') fail('kind', "must be 'copyforge.usability-weights'");
   if (weights.formatVersion !== 1) fail('formatVersion', 'must be 1');
   const names = weights.featureNames;
-  // Weights from before `wrongLanguage` existed: the feature gets weight 0, so they score as before.
-  const withoutWrongLanguage = usabilityFeatureNames.filter((name) => name !== 'wrongLanguage');
-  if (Array.isArray(names) && names.join() === withoutWrongLanguage.join() && Array.isArray(weights.weights)) {
-    const upgraded = [...weights.weights];
-    upgraded.splice(usabilityFeatureNames.indexOf('wrongLanguage'), 0, 0);
+  // Weights from an earlier release (before `wrongLanguage`, `bareLabel`, ... existed): every
+  // feature they lack gets weight 0, so they score exactly as they did.
+  const known: readonly string[] = usabilityFeatureNames;
+  const given = weights.weights;
+  if (
+    Array.isArray(names) &&
+    Array.isArray(given) &&
+    names.length === given.length &&
+    names.length < known.length &&
+    names
+      .map((name) => known.indexOf(name))
+      .every((position, index, all) => position >= 0 && (index === 0 || position > (all[index - 1] as number)))
+  ) {
+    const byName = new Map(names.map((name, index) => [name, given[index] as number]));
+    const upgraded = usabilityFeatureNames.map((name) => byName.get(name) ?? 0);
     return parseUsabilityWeights({ ...weights, featureNames: [...usabilityFeatureNames], weights: upgraded });
   }
   if (!Array.isArray(names) || names.join() !== usabilityFeatureNames.join()) {

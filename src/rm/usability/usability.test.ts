@@ -4,7 +4,7 @@ import { createMockBackend } from '../../testing/mock-backend.js';
 import { createRandom } from '../text.js';
 import { augmentTitle, buildNamePool } from './augment.js';
 import { checkEntities, parseChineseNumber } from './entities.js';
-import { computeUsabilityFeatures } from './features.js';
+import { computeUsabilityFeatures, usabilityFeatureNames } from './features.js';
 import { createUsabilityRewardModel, parseUsabilityWeights, scoreUsability } from './model.js';
 import { trainUsabilityRM } from './train.js';
 
@@ -153,19 +153,62 @@ describe('usability model', () => {
     );
   });
 
-  it('upgrades weights made before wrongLanguage existed, with weight 0 for it', () => {
-    const current = createUsabilityWeightsWithFluency();
-    const position = current.featureNames.indexOf('wrongLanguage');
-    const older = {
-      ...current,
-      featureNames: current.featureNames.filter((name) => name !== 'wrongLanguage'),
-      weights: current.weights.filter((_, index) => index !== position),
+  it('upgrades weights of an earlier feature set (before wrongLanguage, bareLabel, ...), with weight 0 for the new features', () => {
+    const older = createUsabilityWeightsWithFluency();
+    const olderWithoutWrongLanguage = {
+      ...older,
+      featureNames: older.featureNames.filter((name) => name !== 'wrongLanguage'),
+      weights: older.weights.filter((_, index) => older.featureNames[index] !== 'wrongLanguage'),
     };
-    const parsed = parseUsabilityWeights(older);
-    expect(parsed.featureNames).toEqual(current.featureNames);
-    expect(parsed.weights[position]).toBe(0);
-    expect(parsed.weights.filter((_, index) => index !== position)).toEqual(older.weights);
-    expect(older.featureNames).not.toContain('wrongLanguage');
+    for (const weights of [older, olderWithoutWrongLanguage]) {
+      const parsed = parseUsabilityWeights(weights);
+      expect(parsed.featureNames).toEqual([...usabilityFeatureNames]);
+      usabilityFeatureNames.forEach((name, index) => {
+        const was = weights.featureNames.indexOf(name);
+        expect(parsed.weights[index]).toBe(was === -1 ? 0 : weights.weights[was]);
+      });
+    }
+    // Known names out of order are another release, not an upgrade.
+    expect(() => parseUsabilityWeights({ ...older, featureNames: [...older.featureNames].reverse() })).toThrow(
+      expect.objectContaining({ code: 'CF_INVALID_CONFIG' }),
+    );
+  });
+
+  it('rejects the junk the bare default model wrote: bare audience names, prompt echoes, the note title, Latin fragments, bare numbers, off-topic titles', async () => {
+    const model = createUsabilityRewardModel();
+    const junk = [
+      '学生党',
+      '12个不同的中文广告标题',
+      sunscreen.title,
+      '防晒霜B.m.a.b清爽',
+      '128元',
+      '小户型洗地机真的好用',
+    ];
+    const good = ['通勤两小时补涂一次，完全不黑', '128元的防晒霜，学生党也能冲'];
+    const scores = await model.scoreBatch(
+      [...junk, ...good].map((title, index) => ({ id: String(index), title })),
+      { note: sunscreen, config: { fluency: false }, signal: new AbortController().signal },
+    );
+    expect(scores.map((score) => score.verdict)).toEqual([...junk.map(() => 'fail'), ...good.map(() => 'pass')]);
+    const codes = scores.slice(0, junk.length).map((score) => score.reasons.map((reason) => reason.code));
+    expect(codes[0]).toContain('bare-label');
+    expect(codes[1]).toContain('bare-label');
+    expect(codes[2]).toContain('copies-note-title');
+    expect(codes[3]).toContain('foreign-fragment');
+    expect(codes[4]).toContain('bare-number');
+    expect(codes[5]).toContain('no-content-word');
+    const english = await model.scoreBatch(
+      [
+        { id: '0', title: 'Parenthood' },
+        { id: '1', title: 'Tech-enthusiast' },
+      ],
+      {
+        note: skillet,
+        config: { fluency: false },
+        signal: new AbortController().signal,
+      },
+    );
+    expect(english.map((score) => score.verdict)).toEqual(['fail', 'fail']);
   });
 
   it('trains on labelled titles with augmentation and reports held-out metrics', async () => {
