@@ -32,6 +32,7 @@ export default defineConfig({
             'test/integration/model-global-setup.ts',
             'test/integration/kafka-global-setup.ts',
             'test/integration/llama-server-global-setup.ts',
+            'test/integration/training-global-setup.ts',
           ],
           pool: 'forks',
           poolOptions: { forks: { singleFork: true } },

@@ -83,6 +83,8 @@ export const backendOptions = {
   threads: { type: 'string' },
   sequences: { type: 'string' },
   'context-size': { type: 'string' },
+  lora: { type: 'string', multiple: true },
+  'no-default-adapter': { type: 'boolean' },
 } as const;
 
 /** Loads the llama.cpp backend from `--model` (or the default model) with a download progress line. */
@@ -98,6 +100,11 @@ export async function createBackendFromOptions(values: CommandValues): Promise<L
     // Fluency scores for the usability RM: exact maps over Gemma's 262k vocabulary cost up to
     // 0.5 s per token and time the RM out; the top 40 tokens are enough to rank titles.
     scoreTopK: 40,
+    // --lora (repeatable) replaces the shipped title adapter; --no-default-adapter runs the bare model.
+    ...(Array.isArray(values.lora) && values.lora.length > 0
+      ? { lora: values.lora.map((path) => ({ path: String(path) })) }
+      : {}),
+    defaultAdapter: values['no-default-adapter'] !== true,
     onDownloadProgress: ({ source, downloadedBytes, totalBytes }) => {
       const megabytes = Math.floor(downloadedBytes / 1e6);
       const total = totalBytes ? ` of ${Math.round(totalBytes / 1e6)} MB` : '';

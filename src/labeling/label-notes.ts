@@ -4,6 +4,9 @@ import type { CopyForgeEvents } from '../core/events.js';
 import { Pipeline, type PipelineResult } from '../core/runner.js';
 import { validateLabels, validateNote } from '../core/validation.js';
 import { detectLanguage, type PromptLanguage } from '../generation/language.js';
+import { buildTitlesSchema, type TitlesOutput, type TitlesSchemaOptions } from '../generation/output-schema.js';
+import { buildTitlesMessages, tagCandidates, titlesPromptVersion } from '../generation/prompts/titles.js';
+import { controlLabels } from '../generation/styles.js';
 import type { Labels, Note } from '../schemas/types.js';
 import type { ModelBackendV1, SamplingOptionsV1 } from '../spec/model-backend-v1.js';
 import type { WarningV1 } from '../spec/shared-v1.js';
@@ -125,6 +128,16 @@ export interface LabelNotesOptions {
    * @default backend.model.sha256, else backend.id
    */
   modelKey?: string;
+  /**
+   * How the model is asked. `labels`: the labelling prompt (target, audience, reach and one
+   * style per given title). `unified`: the forge's own prompt and output schema, which the
+   * shipped title adapter was fine-tuned on — target, audience, then `unifiedTitles` titles
+   * with their styles; the label's titles and styles are the model's, the note's own titles
+   * are not labelled. @default 'unified' when the backend carries a LoRA adapter, else 'labels'
+   */
+  mode?: 'labels' | 'unified';
+  /** Titles asked for in `unified` mode. @default 8 */
+  unifiedTitles?: number;
   /** Notes in the run, for the ETA, when `notes` is not an array. */
   total?: number;
   /** Called after each note. */
@@ -149,6 +162,51 @@ export interface LabelNotesResult {
 }
 
 const maxTitles = 12;
+// The forge's title length defaults: unified labels are generation outputs.
+const unifiedMaxTitleLength = { zh: 20, en: 60 } as const;
+const unifiedMinTitleLength = { zh: 4, en: 10 } as const;
+
+/** Parses and checks a unified answer against the schema it was constrained by; ids restored. */
+function parseUnifiedOutput(
+  text: string,
+  options: TitlesSchemaOptions,
+  labels: ReturnType<typeof controlLabels>,
+): (LabelsOutput & { titles: string[] }) | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const output = value as Partial<TitlesOutput> | null;
+  if (typeof output !== 'object' || output === null || !Array.isArray(output.titles)) return undefined;
+  const target = typeof output.promotionTarget === 'string' ? output.promotionTarget.trim() : '';
+  if (target === '' || (options.promotionTargets?.length && !options.promotionTargets.includes(target))) {
+    return undefined;
+  }
+  const tier = labels.tierId(String(output.audienceTier)) ?? String(output.audienceTier);
+  if (!options.audienceTiers.map((shown) => labels.tierId(shown) ?? shown).includes(tier)) return undefined;
+  const titles: string[] = [];
+  const styles: string[] = [];
+  for (const entry of output.titles) {
+    const title = typeof entry?.title === 'string' ? entry.title.trim() : '';
+    const style = labels.styleId(String(entry?.style)) ?? String(entry?.style);
+    const length = [...title].length;
+    if (length < options.minTitleLength || length > options.maxTitleLength) continue;
+    if (!options.styleIds.map((shown) => labels.styleId(shown) ?? shown).includes(style)) continue;
+    if (titles.includes(title)) continue;
+    titles.push(title);
+    styles.push(style);
+  }
+  if (titles.length === 0) return undefined;
+  return {
+    promotionTarget: target,
+    audienceTier: tier,
+    reachTier: tier === 'broad' ? 'broad' : 'interest',
+    styles,
+    titles,
+  };
+}
 const maxTitleLength = 120;
 
 function toInput(item: unknown): { note: Note; titles: string[] } {
@@ -242,7 +300,23 @@ export function labelNotesStream(
   const retries = options.retries ?? 1;
   const minConfidence = options.minConfidence ?? 0.6;
   const sampling = options.sampling ?? (votes === 1 ? { temperature: 0 } : { temperature: 0.7, topP: 0.95 });
-  const modelKey = options.modelKey ?? backend.model?.sha256 ?? backend.id;
+  const mode = options.mode ?? (backend.model?.adapters?.length ? 'unified' : 'labels');
+  const unifiedTitles = options.unifiedTitles ?? 8;
+  if (mode !== 'labels' && mode !== 'unified') {
+    throw new CopyForgeError('CF_INVALID_CONFIG', `'mode' must be 'labels' or 'unified', got '${String(mode)}'.`, {
+      issues: [{ path: '/mode', rule: 'enum', message: "'/mode' must be 'labels' or 'unified'" }],
+    });
+  }
+  if (!Number.isInteger(unifiedTitles) || unifiedTitles < 1 || unifiedTitles > 12) {
+    throw new CopyForgeError('CF_INVALID_CONFIG', `'unifiedTitles' must be a whole number in 1..12.`, {
+      issues: [{ path: '/unifiedTitles', rule: 'maximum', message: "'/unifiedTitles' must be in 1..12" }],
+    });
+  }
+  const modelKey =
+    (options.modelKey ?? backend.model?.sha256 ?? backend.id) +
+    (backend.model?.adapters?.length && options.modelKey === undefined
+      ? `+${backend.model.adapters.map((adapter) => adapter.sha256).join('+')}`
+      : '');
   const total = options.total ?? (Array.isArray(notes) ? notes.length : undefined);
   const stats = newStats();
   const warnings: WarningV1[] = [];
@@ -260,6 +334,7 @@ export function labelNotesStream(
     contentHash: string,
     signal: AbortSignal,
   ) {
+    if (mode === 'unified') return sampleUnified(note, language, contentHash, signal);
     const messages = buildLabelsMessages({ note, language, taxonomy, titles });
     const responseFormat = {
       type: 'json-schema' as const,
@@ -301,6 +376,62 @@ export function labelNotesStream(
     return { outputs, calls };
   }
 
+  // The forge's prompt and schema (what the title adapter was trained on), nothing fixed.
+  async function sampleUnified(note: Note, language: PromptLanguage, contentHash: string, signal: AbortSignal) {
+    const labels = controlLabels(language, taxonomy.styles, taxonomy.audienceTiers);
+    const shown = labels.shown({ styles: taxonomy.styles, audienceTiers: taxonomy.audienceTiers });
+    const promotionTargets = tagCandidates(note);
+    const schemaOptions = {
+      count: unifiedTitles,
+      styleIds: shown.styles.map((style) => style.id),
+      maxTitleLength: unifiedMaxTitleLength[language],
+      minTitleLength: unifiedMinTitleLength[language],
+      promotionTargets,
+      audienceTiers: shown.audienceTiers,
+    };
+    const messages = buildTitlesMessages({
+      note,
+      language,
+      count: unifiedTitles,
+      ...shown,
+      promotionTargets,
+      maxTitleLength: unifiedMaxTitleLength[language],
+    });
+    const seed = Number.parseInt(contentHash.slice(0, 8), 16) % 2 ** 31;
+    const maxTokens = 64 + unifiedTitles * (unifiedMaxTitleLength[language] * 2 + 24);
+    const outputs: (LabelsOutput & { titles: string[] })[] = [];
+    let calls = 0;
+    while (outputs.length < votes && calls <= retries) {
+      throwIfAborted(signal);
+      const result = await generate({
+        messages,
+        responseFormat: { type: 'json-schema', schema: buildTitlesSchema(schemaOptions), name: 'titles' },
+        sampling: { ...sampling, seed: seed + calls * 7919, maxTokens },
+        candidates: votes - outputs.length,
+        signal,
+      }).catch((error: unknown) => {
+        throw toCopyForgeError(error, 'CF_GENERATION_FAILED');
+      });
+      calls++;
+      stats.backendCalls++;
+      for (const warning of result.warnings) {
+        if (!warnings.some((known) => JSON.stringify(known) === JSON.stringify(warning))) warnings.push(warning);
+      }
+      for (const candidate of result.candidates) {
+        const output = parseUnifiedOutput(candidate.text, schemaOptions, labels);
+        if (output) outputs.push(output);
+      }
+    }
+    if (outputs.length === 0) {
+      throw new CopyForgeError(
+        'CF_INVALID_OUTPUT',
+        `No answer for note '${note.id}' matched the unified label schema after ${calls} calls.`,
+        { details: { noteId: note.id, calls } },
+      );
+    }
+    return { outputs, calls };
+  }
+
   async function labelOne(item: unknown, signal: AbortSignal): Promise<LabelledNote> {
     const { note, titles } = toInput(item);
     const language =
@@ -311,8 +442,8 @@ export function labelNotesStream(
     const key = labelCacheKey({
       contentHash,
       modelKey,
-      promptVersion: labelsPromptVersion,
-      settings: { votes, sampling, language, taxonomy },
+      promptVersion: mode === 'unified' ? `unified:${titlesPromptVersion}` : labelsPromptVersion,
+      settings: { votes, sampling, language, taxonomy, ...(mode === 'unified' ? { unifiedTitles } : {}) },
     });
     const cache = await getCache();
     let entry = await cache?.get(key);
@@ -320,11 +451,15 @@ export function labelNotesStream(
     if (!entry) {
       const { outputs, calls } = await sample(note, titles, language, contentHash, signal);
       const { output, agreement } = voteLabels(outputs, votes, note);
+      // Unified labels carry the model's own titles (of the first answer that agrees on the target).
+      const unified = mode === 'unified' ? (outputs as (LabelsOutput & { titles: string[] })[]) : undefined;
+      const answer = unified?.find((entry) => entry.promotionTarget === output.promotionTarget) ?? unified?.[0];
+      const labelTitles = answer ? answer.titles : titles;
       const labels: Labels = {
         promotionTarget: output.promotionTarget,
         audienceTier: output.audienceTier,
-        styles: output.styles,
-        ...(titles.length ? { titles } : {}),
+        styles: answer ? answer.styles : output.styles,
+        ...(labelTitles.length ? { titles: labelTitles } : {}),
         ...(votes > 1 ? { confidence: Math.round(confidenceOf(agreement) * 1e4) / 1e4 } : {}),
       };
       entry = {
@@ -336,7 +471,7 @@ export function labelNotesStream(
         provenance: {
           backendId: backend.id,
           ...(backend.model?.sha256 ? { modelSha256: backend.model.sha256 } : {}),
-          promptVersion: labelsPromptVersion,
+          promptVersion: mode === 'unified' ? `unified:${titlesPromptVersion}` : labelsPromptVersion,
           contentHash,
           labelledAt: new Date().toISOString(),
         },

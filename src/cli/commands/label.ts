@@ -13,7 +13,11 @@ const usage = [
   'Usage: copyforge label --in notes.jsonl --out labels.jsonl [--votes 3] [--cache dir | --no-cache]',
   '                       [--model path.gguf] [--threads N] [--concurrency 2] [--min-confidence 0.6]',
   '                       [--language auto|zh|en] [--errors errors.jsonl] [--quiet]',
+  '                       [--mode unified|labels] [--lora adapter.gguf] [--no-default-adapter]',
   '',
+  'With the default model the shipped title adapter is layered on it and the label is its unified',
+  "answer (--mode unified: target, audience tier, then 8 titles with their styles, in the forge's",
+  'format); --mode labels asks the labelling prompt for the style of each given title instead.',
   'Labels each note (a Note, or {"note": Note, "titles": [...]}) with its promotion target,',
   'audience and reach tiers and the style of each title, using the generation taxonomy.',
   'Writes one labelled note per line (note included), in input order. With --votes k the model',
@@ -26,7 +30,13 @@ const usage = [
 /** How the command gets its model; tests pass a mock. */
 export interface LabelCommandOptions {
   /** Creates the backend for `--model` (undefined: the default model) and `--threads`. */
-  createBackend?: (options: { modelPath?: string; threads: number; sequences: number }) => Promise<ModelBackendV1>;
+  createBackend?: (options: {
+    modelPath?: string;
+    threads: number;
+    sequences: number;
+    lora?: string[];
+    defaultAdapter?: boolean;
+  }) => Promise<ModelBackendV1>;
 }
 
 function integerOption(values: CommandValues, name: string, minimum: number): number | undefined {
@@ -41,13 +51,21 @@ function integerOption(values: CommandValues, name: string, minimum: number): nu
   return value;
 }
 
-async function defaultBackend(options: { modelPath?: string; threads: number; sequences: number }) {
+async function defaultBackend(options: {
+  modelPath?: string;
+  threads: number;
+  sequences: number;
+  lora?: string[];
+  defaultAdapter?: boolean;
+}) {
   const { llamaCppBackend } = await import('../../backends/llama-cpp/llama-cpp-backend.js');
   return llamaCppBackend({
     ...(options.modelPath ? { modelPath: options.modelPath } : { model: 'default' as const }),
     threads: options.threads,
     sequences: options.sequences,
     contextSize: 2048,
+    ...(options.lora?.length ? { lora: options.lora.map((path) => ({ path })) } : {}),
+    defaultAdapter: options.defaultAdapter,
   });
 }
 
@@ -85,6 +103,9 @@ export function createLabelCommand(options: LabelCommandOptions = {}): CliComman
       'min-confidence': { type: 'string' },
       language: { type: 'string' },
       errors: { type: 'string' },
+      mode: { type: 'string' },
+      lora: { type: 'string', multiple: true },
+      'no-default-adapter': { type: 'boolean' },
       quiet: { type: 'boolean' },
     },
     async run(values) {
@@ -96,6 +117,11 @@ export function createLabelCommand(options: LabelCommandOptions = {}): CliComman
       const language = stringOption(values, 'language') ?? 'auto';
       if (language !== 'auto' && language !== 'zh' && language !== 'en') {
         console.error("copyforge label: --language must be 'auto', 'zh' or 'en'.");
+        return 2;
+      }
+      const mode = stringOption(values, 'mode');
+      if (mode !== undefined && mode !== 'unified' && mode !== 'labels') {
+        console.error("copyforge label: --mode must be 'unified' or 'labels'.");
         return 2;
       }
       const minConfidenceText = stringOption(values, 'min-confidence');
@@ -112,6 +138,8 @@ export function createLabelCommand(options: LabelCommandOptions = {}): CliComman
         threads,
         // Every vote of every note in flight gets a sequence, up to 6 (KV memory grows with each).
         sequences: Math.min(concurrency * votes, 6),
+        lora: Array.isArray(values.lora) ? values.lora.map(String) : undefined,
+        defaultAdapter: values['no-default-adapter'] !== true,
       });
       const output = openJsonLinesWriter(stringOption(values, 'out') ?? '-');
       const errorsPath = stringOption(values, 'errors');
@@ -141,6 +169,7 @@ export function createLabelCommand(options: LabelCommandOptions = {}): CliComman
           concurrency,
           cache,
           language,
+          ...(mode ? { mode } : {}),
           ...(minConfidence !== undefined ? { minConfidence } : {}),
           onProgress: ({ stats }) =>
             progress.tick(1, `${stats.cacheHits} cached, ${stats.flagged} flagged, ${stats.failed} failed`),

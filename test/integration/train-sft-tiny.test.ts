@@ -1,0 +1,146 @@
+// The training path end to end on the tiny generated model, as CI can afford it: a dataset in
+// the format `copyforge dataset sft` writes -> trainSft (real PyTorch + PEFT, a few steps) ->
+// llama.cpp's converter -> a GGUF adapter that the llama.cpp backend loads, and whose greedy
+// output differs from the bare model's and follows what it was trained on. Also the CLI.
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { llamaCppBackend } from '../../src/backends/llama-cpp/llama-cpp-backend.js';
+import { sha256OfFile } from '../../src/backends/llama-cpp/verify.js';
+import { writeTinyGguf } from '../../src/testing/tiny-gguf.js';
+import { type SftProgress, trainSft } from '../../src/training/train-sft.js';
+
+const folder = mkdtempSync(join(tmpdir(), 'copyforge-train-tiny-'));
+const answer = '{"ok":true}';
+let modelPath: string;
+let dataPath: string;
+
+async function greedy(lora?: string): Promise<string> {
+  const backend = await llamaCppBackend({
+    modelPath,
+    ...(lora ? { lora } : {}),
+    threads: 1,
+    sequences: 1,
+    contextSize: 256,
+    gpu: false,
+    build: 'never',
+  });
+  try {
+    const result = await backend.generate({
+      prompt: 'note: a kettle for 39 yuan\n\nAnswer:\n',
+      sampling: { maxTokens: 8, temperature: 0 },
+    });
+    return result.candidates[0]?.text ?? '';
+  } finally {
+    await backend.dispose();
+  }
+}
+
+beforeAll(async () => {
+  modelPath = await writeTinyGguf(join(folder, 'tiny.gguf'));
+  // Every prompt answers the same short JSON: a few steps at a high rate learn it.
+  const notes = ['a kettle for 39 yuan', 'running shoes, 42 EU', 'a 5 L air fryer', 'sunscreen SPF50', 'a desk lamp'];
+  dataPath = join(folder, 'train.jsonl');
+  writeFileSync(
+    dataPath,
+    `${notes.map((note) => JSON.stringify({ prompt: `note: ${note}\n\nAnswer:\n`, completion: answer })).join('\n')}\n`,
+  );
+});
+
+describe('trainSft on the tiny model', () => {
+  it('trains an adapter the llama.cpp backend loads, which changes and steers its output', async () => {
+    const progress: SftProgress[] = [];
+    const out = join(folder, 'run');
+    const { adapterPath, card } = await trainSft({
+      data: dataPath,
+      out,
+      model: modelPath,
+      maxSteps: 40,
+      epochs: 100,
+      batchSize: 5,
+      learningRate: 0.02,
+      warmupSteps: 2,
+      rank: 8,
+      alpha: 16,
+      dropout: 0,
+      threads: 1,
+      checkpointEvery: 20,
+      onProgress: (event) => progress.push(event),
+    });
+    expect(existsSync(adapterPath)).toBe(true);
+    expect(card.steps).toBe(40);
+    expect(card.lossCurve).toHaveLength(40);
+    expect(card.lossCurve.at(-1) as number).toBeLessThan((card.lossCurve[0] as number) / 4);
+    expect(card.baseModel.sha256).toBe(await sha256OfFile(modelPath));
+    expect(card.adapter.sha256).toBe(await sha256OfFile(adapterPath));
+    expect(card.data.examples).toBe(5);
+    expect(progress.filter((event) => event.phase === 'step')).toHaveLength(40);
+    expect(progress.some((event) => event.phase === 'checkpoint')).toBe(true);
+
+    const bare = await greedy();
+    const tuned = await greedy(adapterPath);
+    expect(tuned).not.toBe(bare);
+    expect(tuned.startsWith('{"ok')).toBe(true);
+  });
+
+  it('resumes from its checkpoint', async () => {
+    const out = join(folder, 'resume');
+    const common = {
+      data: dataPath,
+      out,
+      model: modelPath,
+      epochs: 100,
+      batchSize: 5,
+      learningRate: 0.02,
+      warmupSteps: 2,
+      rank: 4,
+      threads: 1,
+      checkpointEvery: 5,
+    };
+    await trainSft({ ...common, maxSteps: 5 });
+    const events: SftProgress[] = [];
+    const { card } = await trainSft({
+      ...common,
+      maxSteps: 8,
+      resume: true,
+      onProgress: (event) => events.push(event),
+    });
+    const start = events.find((event) => event.phase === 'start');
+    expect(start && start.phase === 'start' ? start.resumedAt : -1).toBe(5);
+    expect(events.filter((event) => event.phase === 'step')).toHaveLength(3);
+    expect(card.lossCurve).toHaveLength(8);
+  });
+
+  it('runs from the CLI: `copyforge train sft` prints the adapter path and writes the card', async () => {
+    const out = join(folder, 'cli');
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [
+        'dist/cli.js',
+        'train',
+        'sft',
+        '--data',
+        dataPath,
+        '--out',
+        out,
+        '--model',
+        modelPath,
+        '--max-steps',
+        '3',
+        '--batch-size',
+        '5',
+        '--threads',
+        '1',
+        '--quiet',
+      ],
+      { timeout: 170_000 },
+    );
+    expect(stdout.trim()).toBe(join(out, 'adapter.gguf'));
+    const card = JSON.parse(readFileSync(join(out, 'adapter.card.json'), 'utf8'));
+    expect(card.format).toBe('copyforge-adapter-card-v1');
+    expect(card.steps).toBe(3);
+  });
+});
