@@ -32,7 +32,7 @@ describe('the SFT corpus', () => {
     expect(counts.notes).toBeGreaterThanOrEqual(1000);
     expect(counts.zh / counts.notes).toBeGreaterThanOrEqual(0.6);
     expect(counts.domains.length).toBeGreaterThanOrEqual(15);
-  });
+  }, 60_000);
 
   it('holds out at least 150 validation notes, split the same way by the lint and the library', () => {
     const validation = rows.filter((row) => sftCorpusSplitOf(row.note.id) === 'validation');
@@ -76,7 +76,7 @@ describe('the SFT corpus', () => {
       if (!valid) throw new Error(`${row.note.id}: ${ajv.errorsText()}`);
       expect(records[index]?.prompt).toContain(row.note.body);
     });
-  });
+  }, 60_000);
 });
 
 describe('the corpus lint', () => {

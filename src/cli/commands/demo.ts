@@ -86,7 +86,11 @@ export const demoCommand: CliCommand = {
     const rewardModels = await buildRewardModelSources(values, rewardModelNames);
     console.log(`CopyForge demo: ${notes.length} notes from ${input}; reward models: ${rewardModelNames.join(', ')}`);
     const backend = await createBackendFromOptions(values);
-    console.log(`Model: ${backend.model?.name} (${backend.modelPath}), ${backend.threads} threads`);
+    const adapters = backend.model?.adapters ?? [];
+    console.log(
+      `Model: ${backend.model?.name} (${backend.modelPath}), ${backend.threads} threads` +
+        (adapters.length ? `, LoRA ${adapters.map((adapter) => adapter.name).join(', ')}` : ', no adapter'),
+    );
     const events = new CopyForgeEvents();
     const forge = createForge({ backend, rewardModels, titlesPerNote: numberOption(values, 'titles') ?? 12, events });
     const progress = createProgress({ unit: 'notes', total: notes.length, quiet: values.quiet === true });
@@ -132,7 +136,9 @@ export const demoCommand: CliCommand = {
       [
         '# CopyForge demo',
         '',
-        `Model: ${backend.model?.name} (sha256 ${backend.model?.sha256}). Reward models: ${rewardModelNames.join(', ')}.`,
+        `Model: ${backend.model?.name} (sha256 ${backend.model?.sha256})` +
+          `${(backend.model?.adapters ?? []).map((adapter) => ` + LoRA ${adapter.name} (sha256 ${adapter.sha256})`).join('')}. ` +
+          `Reward models: ${rewardModelNames.join(', ')}.`,
         '',
         summary,
         '',

