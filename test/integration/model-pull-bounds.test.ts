@@ -38,7 +38,12 @@ beforeAll(async () => {
   stalling.listen(0, '127.0.0.1');
   await once(stalling, 'listening');
   stallingPort = (stalling.address() as { port: number }).port;
-  servers.push({ close: () => stalling.closeAllConnections() || stalling.close() });
+  servers.push({
+    close: () => {
+      stalling.closeAllConnections();
+      stalling.close();
+    },
+  });
 });
 
 afterAll(() => {
