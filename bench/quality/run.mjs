@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Quality benchmark: diversity of CopyForge's generated titles against the peer of the
 // source pipeline, 12 original titles per note sampled at random (seeded) from the
-// sample corpus, plus the acceptance funnel. Writes bench/results/quality.json and .md.
+// sample corpus, plus the acceptance funnel. Writes bench/results/quality-demo.json and .md (quality.* is the adapter lift, bench/quality/adapter.mjs).
 //
 //   npm run build && node bench/quality/run.mjs [--results demo-output/creatives.jsonl]
 //     [--notes data/sample-notes.jsonl] [--seed 1] [--count 12]
@@ -84,9 +84,9 @@ const result = {
 };
 
 await mkdir(values.out, { recursive: true });
-await writeFile(join(values.out, 'quality.json'), `${JSON.stringify(result, null, 2)}\n`);
-await writeFile(join(values.out, 'quality.md'), sdk.renderMarkdownReport(report));
+await writeFile(join(values.out, 'quality-demo.json'), `${JSON.stringify(result, null, 2)}\n`);
+await writeFile(join(values.out, 'quality-demo.md'), sdk.renderMarkdownReport(report));
 console.log(
   `quality: ${report.noteCount} notes; distinct-2 ${result.system.distinct2?.toFixed(3)} vs ${result.baseline?.distinct2?.toFixed(3)}, ` +
-    `self-BLEU ${result.system.selfBleu?.toFixed(3)} vs ${result.baseline?.selfBleu?.toFixed(3)}; wrote ${values.out}/quality.{json,md}`,
+    `self-BLEU ${result.system.selfBleu?.toFixed(3)} vs ${result.baseline?.selfBleu?.toFixed(3)}; wrote ${values.out}/quality-demo.{json,md}`,
 );
