@@ -298,6 +298,18 @@ export function createForge(options: ForgeOptions): Forge {
           for (const entry of output.titles) {
             generated++;
             const title = entry.title.trim();
+            // The schema bounds the raw string; padding or invisible characters can still
+            // carry a title outside the bounds, or smuggle control and bidi characters in.
+            const length = [...title].length;
+            if (
+              length < minTitleLength[language] ||
+              length > maxTitleLength[language] ||
+              unsafeCharacters.test(title) ||
+              hasLoneSurrogate(title)
+            ) {
+              dropped++;
+              continue;
+            }
             const duplicate =
               normaliseTitle(title) === '' ||
               kept.some(
@@ -401,6 +413,13 @@ export function createForge(options: ForgeOptions): Forge {
       return pipeline.run(notes, { ...pipelineOptions, events: options.events, tracer: options.tracer });
     },
   };
+}
+
+// C0/C1 controls, zero-width characters, bidi overrides and isolates, BOM.
+const unsafeCharacters = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/u;
+
+function hasLoneSurrogate(text: string): boolean {
+  return /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(text);
 }
 
 function parseOutput(text: string, options: TitlesSchemaOptions): TitlesOutput | undefined {

@@ -27,16 +27,27 @@ export interface TitlesPromptInput {
   maxTitleLength: number;
 }
 
-// Anything inside the note that looks like our delimiters is defused, so a note cannot
-// close the data block and pose as instructions. The JSON grammar fixes the format anyway.
+// Anything from the note that looks like our delimiters is defused (full-width brackets too),
+// so a note cannot close the data block and pose as instructions. The JSON grammar fixes the
+// format anyway.
 function defuse(text: string): string {
-  return text.replace(/<\/?\s*note\s*>/giu, (tag) => tag.replace('<', '‹').replace('>', '›'));
+  return text.replace(/[<\uff1c]\s*\/?\s*note\s*[>\uff1e]/giu, (tag) =>
+    tag.replace(/[<\uff1c]/u, '‹').replace(/[>\uff1e]/u, '›'),
+  );
+}
+
+// Note text quoted in the task lines (tag candidates, titles to avoid): defused and on one line,
+// so it cannot start a line of instructions of its own.
+function inline(text: string): string {
+  return defuse(text).replace(/[\r\n\u2028\u2029]+/gu, ' ');
 }
 
 function noteBlock(note: Note): string {
-  const lines = [`title: ${note.title}`, `body: ${note.body}`];
-  if (note.tags?.length) lines.push(`tags: ${note.tags.map((tag) => `#${tag}`).join(' ')}`);
-  for (const image of note.images ?? []) lines.push(`image: ${image.description}`);
+  // One-line fields stay on one line: a newline in a tag cannot open a line of its own.
+  const oneLine = (text: string) => text.replace(/[\r\n\u2028\u2029]+/gu, ' ');
+  const lines = [`title: ${oneLine(note.title)}`, `body: ${note.body}`];
+  if (note.tags?.length) lines.push(`tags: ${note.tags.map((tag) => `#${oneLine(tag)}`).join(' ')}`);
+  for (const image of note.images ?? []) lines.push(`image: ${oneLine(image.description)}`);
   return `<note>\n${defuse(lines.join('\n'))}\n</note>`;
 }
 
@@ -49,16 +60,16 @@ const wording = {
       [
         '先写出这篇笔记推广的对象（关键词、产品或SPU），再写标题。',
         input.promotionTarget
-          ? `推广对象固定为：${input.promotionTarget}。`
+          ? `推广对象固定为：${inline(input.promotionTarget)}。`
           : input.promotionTargets?.length
-            ? `推广对象从笔记的标签中选一个：${input.promotionTargets.join('、')}。`
+            ? `推广对象从笔记的标签中选一个：${input.promotionTargets.map(inline).join('、')}。`
             : '推广对象必须出现在笔记中。',
         input.audienceTier
           ? `目标人群固定为：${input.audienceTier}。`
           : `从这些人群中选一个最合适的：${input.audienceTiers.join('、')}。`,
         `写 ${input.count} 个不同的中文广告标题，每个不超过 ${input.maxTitleLength} 个字，不要编造笔记里没有的数字、价格或品牌。`,
         `标题风格从下列中选，尽量覆盖多种：${input.styles.map((style) => `${style.id}（${style.description.zh}）`).join('；')}。`,
-        input.avoid?.length ? `不要重复这些已有标题：${input.avoid.join(' / ')}` : '',
+        input.avoid?.length ? `不要重复这些已有标题：${input.avoid.map(inline).join(' / ')}` : '',
       ]
         .filter(Boolean)
         .join('\n'),
@@ -72,9 +83,9 @@ const wording = {
       [
         'First state what the note promotes (keyword, product or SPU), then write the titles.',
         input.promotionTarget
-          ? `The promotion target is fixed: ${input.promotionTarget}.`
+          ? `The promotion target is fixed: ${inline(input.promotionTarget)}.`
           : input.promotionTargets?.length
-            ? `Pick the promotion target from the note's tags: ${input.promotionTargets.join(', ')}.`
+            ? `Pick the promotion target from the note's tags: ${input.promotionTargets.map(inline).join(', ')}.`
             : 'The promotion target must appear in the note.',
         input.audienceTier
           ? `The audience tier is fixed: ${input.audienceTier}.`
@@ -82,7 +93,7 @@ const wording = {
         `Write ${input.count} different English ad titles of at most ${input.maxTitleLength} characters each. ` +
           'Do not invent numbers, prices or brands that are not in the note.',
         `Use these styles, covering as many as you can: ${input.styles.map((style) => `${style.id} (${style.description.en})`).join('; ')}.`,
-        input.avoid?.length ? `Do not repeat these existing titles: ${input.avoid.join(' / ')}` : '',
+        input.avoid?.length ? `Do not repeat these existing titles: ${input.avoid.map(inline).join(' / ')}` : '',
       ]
         .filter(Boolean)
         .join('\n'),
