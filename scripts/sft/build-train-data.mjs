@@ -25,6 +25,6 @@ await mkdir(out, { recursive: true });
 for (const split of ['train', 'validation']) {
   const lines = completionRecordsOf(rows[split]).map((record) => JSON.stringify(record));
   await writeFile(join(out, `${split}.jsonl`), lines.length ? `${lines.join('\n')}\n` : '');
-  await writeFile(join(out, `${split}-notes.jsonl`), rows[split].map((row) => JSON.stringify(row)).join('\n') + '\n');
+  await writeFile(join(out, `${split}-notes.jsonl`), `${rows[split].map((row) => JSON.stringify(row)).join('\n')}\n`);
 }
 console.log(`train ${rows.train.length}, validation ${rows.validation.length}, left out (lint errors) ${rejected}`);
