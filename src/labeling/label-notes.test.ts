@@ -274,3 +274,69 @@ describe('label cache', () => {
     expect((await labelNotes([sunscreen], { backend, cache })).stats.backendCalls).toBe(0);
   });
 });
+
+describe('labelNotes in unified mode', () => {
+  const adapter = { name: 'titles.gguf', sha256: 'a'.repeat(64), scale: 1 };
+  // Answers the forge's titles schema: the first tag as target, labels as the prompt shows them.
+  function unifiedBackend(titles: string[]) {
+    const mock = createMockBackend({
+      respond: (request) => {
+        const schema = (request.responseFormat as unknown as { schema: Record<string, never> }).schema as {
+          properties: {
+            promotionTarget: { enum?: string[] };
+            audienceTier: { enum: string[] };
+            titles?: { items: { properties: { style: { enum: string[] } } } };
+          };
+        };
+        const styles = schema.properties.titles?.items.properties.style.enum ?? [];
+        return JSON.stringify({
+          promotionTarget: schema.properties.promotionTarget.enum?.[0] ?? '防晒',
+          audienceTier: schema.properties.audienceTier.enum[1],
+          titles: titles.map((title, index) => ({ title, style: styles[index % styles.length] })),
+        });
+      },
+    });
+    return { mock, backend: { ...mock, model: { name: 'mock', adapters: [adapter] } } };
+  }
+
+  it('is the default with an adapter: the forge prompt and schema, ids restored, titles and styles from the answer', async () => {
+    const { mock, backend } = unifiedBackend(['通勤防晒不油腻', '128元的防晒值不值', '夏天出门先涂它', '        ab']);
+    const { labelled, failures } = await labelNotes([sunscreen], { backend, unifiedTitles: 4 });
+    expect(failures).toEqual([]);
+    const request = mock.generateCalls[0];
+    const schema = (request?.responseFormat as unknown as { schema: { properties: Record<string, unknown> } }).schema;
+    expect(Object.keys(schema.properties)).toEqual(['promotionTarget', 'audienceTier', 'titles']);
+    expect(request?.messages?.[1]?.content).toContain('推广对象从笔记的标签中选一个：防晒');
+    const label = labelled[0];
+    expect(label?.labels.promotionTarget).toBe('防晒');
+    expect(label?.labels.audienceTier).toBe('young-professionals'); // shown as 上班族, stored as the id
+    // The padded title falls outside the length bounds after trimming and is left out.
+    expect(label?.labels.titles).toEqual(['通勤防晒不油腻', '128元的防晒值不值', '夏天出门先涂它']);
+    expect(label?.labels.styles).toEqual(['question', 'number-list', 'emotional']);
+    expect(label?.provenance.promptVersion).toBe('unified:titles-v2');
+  });
+
+  it("keeps the labelling prompt with mode 'labels', and refuses an unknown mode or title count", async () => {
+    const { mock, backend } = unifiedBackend([]);
+    const labelsBackend = {
+      ...backend,
+      generate: (request: GenerateRequestV1) => {
+        mock.generateCalls.push(request);
+        return Promise.resolve({
+          candidates: [{ text: answer(request, '防晒霜'), finishReason: 'stop' as const }],
+          warnings: [],
+          usage: { inputTokens: 1, outputTokens: 1 },
+        });
+      },
+    };
+    const { labelled } = await labelNotes([sunscreen], { backend: labelsBackend, mode: 'labels' });
+    expect(labelled[0]?.labels.styles).toHaveLength(1);
+    for (const options of [{ mode: 'both' as never }, { unifiedTitles: 0 }, { unifiedTitles: 13 }]) {
+      const error = await labelNotes([sunscreen], { backend, ...options }).then(
+        () => undefined,
+        (reason: unknown) => reason,
+      );
+      expect(isCopyForgeError(error, 'CF_INVALID_CONFIG')).toBe(true);
+    }
+  });
+});

@@ -1,4 +1,5 @@
-// labelNotes on the real default model (Gemma 3 270M base, cached by the global setup) over
+// labelNotes on the real default model (Gemma 3 270M base without the shipped title adapter,
+// in 'labels' mode; the adapter's unified labels are tested in title-adapter.test.ts) over
 // the 24 bundled sample notes, with 3 votes: every label must be schema-valid and inside the
 // taxonomy, and a rerun must come entirely from the cache. Grounding and confidence are
 // reported, not asserted: the 270M base model is weak, and the numbers say how weak.
@@ -27,7 +28,14 @@ beforeAll(async () => {
     .split('\n')
     .map((line) => JSON.parse(line) as Note);
   cache = await mkdtemp(join(tmpdir(), 'copyforge-label-cache-'));
-  backend = await llamaCppBackend({ model: 'default', threads: 2, sequences: 3, contextSize: 1024, gpu: false });
+  backend = await llamaCppBackend({
+    model: 'default',
+    threads: 2,
+    sequences: 3,
+    contextSize: 1024,
+    gpu: false,
+    defaultAdapter: false,
+  });
   counting = {
     specificationVersion: 'v1',
     id: backend.id,
