@@ -281,7 +281,7 @@ describe('labelNotes in unified mode', () => {
   function unifiedBackend(titles: string[]) {
     const mock = createMockBackend({
       respond: (request) => {
-        const schema = (request.responseFormat as unknown as { schema: Record<string, never> }).schema as {
+        const schema = (request.responseFormat as unknown as { schema: unknown }).schema as {
           properties: {
             promotionTarget: { enum?: string[] };
             audienceTier: { enum: string[] };
@@ -323,7 +323,7 @@ describe('labelNotes in unified mode', () => {
       generate: (request: GenerateRequestV1) => {
         mock.generateCalls.push(request);
         return Promise.resolve({
-          candidates: [{ text: answer(request, '防晒霜'), finishReason: 'stop' as const }],
+          candidates: [{ text: answer(request, '防晒霜'), finishReason: 'stop' as const, outputTokens: 1 }],
           warnings: [],
           usage: { inputTokens: 1, outputTokens: 1 },
         });
