@@ -40,7 +40,11 @@ export interface UsabilityConfig {
   lengthBounds?: Partial<LengthBounds>;
   /** Extra product words to check against the note (its tags are always added). @example ['洗地机'] */
   productLexicon?: string[];
-  /** Ask the backend's `scoreText` for fluency. @default true */
+  /**
+   * Ask the backend's `scoreText` for fluency. It costs a scoring pass per title, so by default
+   * it is measured only when the weights score it (`weights.fluency`); `true` measures and
+   * reports it either way. @default weights.fluency
+   */
   fluency?: boolean;
 }
 
@@ -164,7 +168,7 @@ export async function scoreUsability(
   const config = options.config ?? {};
   const signal = options.signal ?? new AbortController().signal;
   const fluency =
-    config.fluency === false
+    (config.fluency ?? weights.fluency) === false
       ? { values: titles.map(() => undefined) }
       : await measureFluency(titles, note, options.backend, signal);
   const lengthBounds = { ...defaultLengthBounds, ...config.lengthBounds };

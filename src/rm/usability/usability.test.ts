@@ -64,8 +64,23 @@ describe('usability features', () => {
       weights: withFluency,
     });
     expect(scored?.reasons.map((reason) => reason.code)).not.toContain('fluency-unavailable');
-    const [missing] = await scoreUsability(['夏天通勤必备的防晒霜'], sunscreen, { backend: createMockBackend() });
+    const [missing] = await scoreUsability(['夏天通勤必备的防晒霜'], sunscreen, {
+      backend: createMockBackend(),
+      config: { fluency: true },
+    });
     expect(missing?.reasons).toContainEqual(expect.objectContaining({ code: 'fluency-unavailable' }));
+    // Weights trained without fluency do not pay for a scoring pass unless asked.
+    let scoringCalls = 0;
+    const counting = createMockBackend({
+      score: (_prompt, text) => {
+        scoringCalls++;
+        return -1.5 * text.length;
+      },
+    });
+    await scoreUsability(['夏天通勤必备的防晒霜'], sunscreen, { backend: counting });
+    expect(scoringCalls).toBe(0);
+    await scoreUsability(['夏天通勤必备的防晒霜'], sunscreen, { backend: counting, config: { fluency: true } });
+    expect(scoringCalls).toBeGreaterThan(0);
   });
 });
 
