@@ -19,7 +19,7 @@ import {
   noteContentHash,
   openLabelCache,
 } from './cache.js';
-import { checkGrounding, type GroundingResult } from './grounding.js';
+import { checkGrounding, type GroundingResult, normaliseForGrounding } from './grounding.js';
 import type { LabelsOutput } from './prompts/labels-v1.js';
 import { buildLabelsMessages, buildLabelsSchema, labelsPromptVersion } from './prompts/labels-v1.js';
 import { type LabelTaxonomy, type ReachTier, resolveTaxonomy } from './taxonomy.js';
@@ -451,9 +451,19 @@ export function labelNotesStream(
     if (!entry) {
       const { outputs, calls } = await sample(note, titles, language, contentHash, signal);
       const { output, agreement } = voteLabels(outputs, votes, note);
-      // Unified labels carry the model's own titles (of the first answer that agrees on the target).
+      // Unified labels carry the model's own titles, from the first answer that agrees with the
+      // vote on target and tier. Their styles belong to those titles, so they are not voted:
+      // the confidence is that of target and tier.
       const unified = mode === 'unified' ? (outputs as (LabelsOutput & { titles: string[] })[]) : undefined;
-      const answer = unified?.find((entry) => entry.promotionTarget === output.promotionTarget) ?? unified?.[0];
+      const answer =
+        unified?.find(
+          (entry) =>
+            normaliseForGrounding(entry.promotionTarget) === normaliseForGrounding(output.promotionTarget) &&
+            entry.audienceTier === output.audienceTier,
+        ) ??
+        unified?.find((entry) => entry.promotionTarget === output.promotionTarget) ??
+        unified?.[0];
+      if (unified) agreement.styles = 1;
       const labelTitles = answer ? answer.titles : titles;
       const labels: Labels = {
         promotionTarget: output.promotionTarget,

@@ -54,6 +54,11 @@ export async function ensureLlamaCppSource(options: { signal?: AbortSignal } = {
   const cloned = await runProcess('git', ['clone', '--quiet', bundle, temporary], { signal: options.signal });
   if (cloned.code !== 0 || !existsSync(join(temporary, 'convert_lora_to_gguf.py'))) {
     await rm(temporary, { recursive: true, force: true });
+    if (options.signal?.aborted) {
+      throw new CopyForgeError('CF_ABORTED', 'Cancelled while unpacking the llama.cpp source.', {
+        cause: options.signal.reason,
+      });
+    }
     throw new CopyForgeError(
       'CF_TRAINING_ENVIRONMENT',
       `Could not unpack llama.cpp ${info.tag} from ${bundle} (git clone exit ${cloned.code}: ` +

@@ -2,16 +2,23 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { cacheDirectory } from '../core/cache.js';
 import { CopyForgeError } from '../core/errors.js';
 import { packageRoot } from '../core/package-root.js';
 
-/** The folder holding `train_sft.py` and `requirements.txt`: in dist when built, in src otherwise. */
+/**
+ * The folder holding `train_sft.py` and `requirements.txt`, beside the code that runs them:
+ * `dist/training/python` in the built package, `src/training/python` when run from source.
+ */
 export function trainingScriptsDirectory(): string {
-  const root = packageRoot();
-  const built = join(root, 'dist', 'training', 'python');
-  return existsSync(join(built, 'train_sft.py')) ? built : join(root, 'src', 'training', 'python');
+  const here = dirname(fileURLToPath(import.meta.url));
+  const beside = join(here, 'python');
+  if (existsSync(join(beside, 'train_sft.py'))) return beside;
+  const built = join(here, 'training', 'python');
+  if (existsSync(join(built, 'train_sft.py'))) return built;
+  return join(packageRoot(), 'src', 'training', 'python');
 }
 
 /** Options for {@link ensurePythonEnvironment}. */
@@ -37,39 +44,80 @@ export interface PythonEnvironment {
   installed: boolean;
 }
 
-/** Runs a command; resolves with its exit code and output (stdout and stderr interleaved). */
+/** What {@link runProcess} resolves with. */
+export interface ProcessResult {
+  /** Exit code; null when the process was killed by a signal or did not start. */
+  code: number | null;
+  /** The signal that ended it, when one did (e.g. SIGKILL from the OOM killer). */
+  signal?: NodeJS.Signals | null;
+  /** The last 64 kB of stdout and stderr. */
+  output: string;
+  /** Why the process could not start. */
+  spawnError?: Error;
+}
+
+/**
+ * Runs a command; resolves with its exit code and output. `onLine` gets complete stdout lines
+ * and `onErrorLine` complete stderr lines, each stream split on its own (a line of one stream
+ * is never cut by the other's output).
+ */
 export function runProcess(
   command: string,
   args: readonly string[],
-  options: { onLine?: (line: string) => void; signal?: AbortSignal; env?: NodeJS.ProcessEnv } = {},
-): Promise<{ code: number | null; output: string; spawnError?: Error }> {
+  options: {
+    onLine?: (line: string) => void;
+    onErrorLine?: (line: string) => void;
+    signal?: AbortSignal;
+    env?: NodeJS.ProcessEnv;
+  } = {},
+): Promise<ProcessResult> {
   return new Promise((resolve) => {
     let output = '';
-    let pending = '';
     const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], signal: options.signal, env: options.env });
-    const take = (chunk: Buffer) => {
-      const text = chunk.toString('utf8');
-      output = (output + text).slice(-64_000);
-      pending += text;
-      const lines = pending.split(/\r?\n|\r/u);
-      pending = lines.pop() ?? '';
-      for (const line of lines) if (line.trim()) options.onLine?.(line);
+    const reader = (onLine?: (line: string) => void) => {
+      let pending = '';
+      return {
+        take(text: string) {
+          output = (output + text).slice(-64_000);
+          pending += text;
+          const lines = pending.split(/\r?\n|\r/u);
+          pending = lines.pop() ?? '';
+          for (const line of lines) if (line.trim()) onLine?.(line);
+        },
+        flush() {
+          if (pending.trim()) onLine?.(pending);
+          pending = '';
+        },
+      };
     };
-    child.stdout.on('data', take);
-    child.stderr.on('data', take);
-    child.on('error', (error) => resolve({ code: null, output, spawnError: error }));
-    child.on('close', (code) => resolve({ code, output }));
+    const out = reader(options.onLine);
+    const error = reader(options.onErrorLine ?? options.onLine);
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
+    child.stdout.on('data', (text: string) => out.take(text));
+    child.stderr.on('data', (text: string) => error.take(text));
+    child.on('error', (spawnError) => resolve({ code: null, output, spawnError }));
+    child.on('close', (code, signal) => {
+      out.flush();
+      error.flush();
+      resolve({ code, signal, output });
+    });
   });
 }
 
+function abortedDuring(step: string, signal: AbortSignal | undefined): CopyForgeError | undefined {
+  if (!signal?.aborted) return undefined;
+  return new CopyForgeError('CF_ABORTED', `Cancelled while ${step}.`, { cause: signal.reason });
+}
+
 async function checkInterpreter(python: string): Promise<void> {
-  const result = await runProcess(python, ['-c', 'import sys, venv; print("%d.%d" % sys.version_info[:2])']);
+  const result = await runProcess(python, ['-c', 'import sys, venv, ensurepip; print("%d.%d" % sys.version_info[:2])']);
   const version = result.output.trim().split('\n').pop() ?? '';
   const [major, minor] = version.split('.').map(Number);
   if (result.code !== 0 || major === undefined || minor === undefined || Number.isNaN(minor)) {
     throw new CopyForgeError(
       'CF_TRAINING_ENVIRONMENT',
-      `Training needs Python 3.10 or newer with the venv module, and '${python}' could not be run ` +
+      `Training needs Python 3.10 or newer with the venv and ensurepip modules, and '${python}' could not run them ` +
         `(${result.spawnError?.message ?? result.output.trim().slice(-300)}). Install it ` +
         '(Debian/Ubuntu: apt-get install python3 python3-venv) or point COPYFORGE_PYTHON at one.',
     );
@@ -102,10 +150,11 @@ export async function ensurePythonEnvironment(options: PythonEnvironmentOptions 
   await checkInterpreter(base);
   await rm(directory, { recursive: true, force: true });
   await mkdir(join(directory, '..'), { recursive: true });
-  const fail = (step: string, result: { code: number | null; output: string; spawnError?: Error }) =>
+  const fail = (step: string, result: ProcessResult) =>
+    abortedDuring('setting up the training environment', options.signal) ??
     new CopyForgeError(
       'CF_TRAINING_ENVIRONMENT',
-      `Setting up the training environment failed at '${step}' (exit ${result.code}): ` +
+      `Setting up the training environment failed at '${step}' (exit ${result.code ?? result.signal}): ` +
         `${result.spawnError?.message ?? result.output.trim().split('\n').slice(-5).join(' | ')}`,
       { details: { directory } },
     );
@@ -113,7 +162,17 @@ export async function ensurePythonEnvironment(options: PythonEnvironmentOptions 
   if (created.code !== 0) throw fail('python -m venv', created);
   const installed = await runProcess(
     python,
-    ['-m', 'pip', 'install', '--disable-pip-version-check', '--progress-bar', 'off', '-r', requirementsPath],
+    [
+      '-m',
+      'pip',
+      'install',
+      '--disable-pip-version-check',
+      '--no-cache-dir',
+      '--progress-bar',
+      'off',
+      '-r',
+      requirementsPath,
+    ],
     { onLine: options.onInstallLine, signal: options.signal },
   );
   if (installed.code !== 0) throw fail('pip install -r requirements.txt', installed);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { renderCompletionPrompt } from '../backends/llama-cpp/completion-prompt.js';
@@ -83,7 +83,8 @@ export interface AdapterCard {
   format: 'copyforge-adapter-card-v1';
   adapter: { file: string; sha256: string; bytes: number };
   baseModel: { file: string; sha256: string };
-  data: { file: string; sha256: string; examples: number; dropped: number };
+  /** What was trained on: `file` (beside the adapter) as prepared from `source`; `sha256` is of `file`. */
+  data: { file: string; source?: string; sha256: string; examples: number; dropped: number };
   hyperParameters: SftHyperParameters;
   threads: number;
   /** Loss of every optimiser step. */
@@ -174,6 +175,13 @@ function checkHyperParameters(parameters: SftHyperParameters): void {
       });
     }
   }
+  for (const key of ['batchSize', 'rank', 'maxLength'] as const) {
+    if (!Number.isInteger(parameters[key])) {
+      throw new CopyForgeError('CF_INVALID_CONFIG', `'${key}' must be a whole number, got ${parameters[key]}.`, {
+        issues: [{ path: `/${key}`, rule: 'type', message: `'/${key}' must be an integer` }],
+      });
+    }
+  }
   for (const key of ['maxSteps', 'warmupSteps', 'seed'] as const) {
     if (!Number.isInteger(parameters[key]) || parameters[key] < 0) {
       throw new CopyForgeError('CF_INVALID_CONFIG', `'${key}' must be a whole number >= 0.`, {
@@ -208,8 +216,16 @@ export async function trainSft(options: TrainSftOptions): Promise<TrainSftResult
   }
   checkHyperParameters(parameters);
   const threads = options.threads ?? availableParallelism();
-  if (!Number.isInteger(threads) || threads < 1) {
-    throw new CopyForgeError('CF_INVALID_CONFIG', `'threads' must be a whole number >= 1, got ${threads}.`);
+  const checkpointEvery = options.checkpointEvery ?? 25;
+  for (const [name, value] of [
+    ['threads', threads],
+    ['checkpointEvery', checkpointEvery],
+  ] as const) {
+    if (!Number.isInteger(value) || value < 1) {
+      throw new CopyForgeError('CF_INVALID_CONFIG', `'${name}' must be a whole number >= 1, got ${value}.`, {
+        issues: [{ path: `/${name}`, rule: 'minimum', message: `'/${name}' must be an integer >= 1` }],
+      });
+    }
   }
   const dataPath = existsSync(join(options.data, 'train.jsonl')) ? join(options.data, 'train.jsonl') : options.data;
   const records = await readSftRecords(dataPath);
@@ -240,6 +256,9 @@ export async function trainSft(options: TrainSftOptions): Promise<TrainSftResult
   const baseSha256 = await sha256OfFile(model);
 
   const adapterPath = join(out, 'adapter.gguf');
+  // A failed run must not leave an earlier run's adapter looking like its result.
+  await rm(adapterPath, { force: true });
+  await rm(join(out, 'adapter.card.json'), { force: true });
   const args = [
     join(trainingScriptsDirectory(), 'train_sft.py'),
     ...['--base-gguf', model, '--data', prepared, '--out', out, '--adapter-gguf', adapterPath],
@@ -249,7 +268,7 @@ export async function trainSft(options: TrainSftOptions): Promise<TrainSftResult
     ...['--warmup-steps', String(parameters.warmupSteps), '--rank', String(parameters.rank)],
     ...['--alpha', String(parameters.alpha), '--dropout', String(parameters.dropout)],
     ...['--target-modules', parameters.targetModules.join(','), '--max-length', String(parameters.maxLength)],
-    ...['--checkpoint-every', String(options.checkpointEvery ?? 25)],
+    ...['--checkpoint-every', String(checkpointEvery), '--data-sha256', dataSha256],
     ...(parameters.detachPrompt ? ['--detach-prompt'] : []),
     ...(options.resume ? ['--resume'] : []),
   ];
@@ -273,9 +292,16 @@ export async function trainSft(options: TrainSftOptions): Promise<TrainSftResult
       PYTHONUNBUFFERED: '1',
       TQDM_DISABLE: '1',
     },
+    // Events come on stdout, one JSON object per line; stderr is only kept for error messages.
+    onErrorLine: () => {},
     onLine: (line) => {
       if (!line.startsWith('{"event"')) return;
-      const event = JSON.parse(line) as Record<string, unknown> & { event: string };
+      let event: Record<string, unknown> & { event: string };
+      try {
+        event = JSON.parse(line) as Record<string, unknown> & { event: string };
+      } catch {
+        return;
+      }
       if (event.event === 'start') {
         report({
           phase: 'start',
@@ -295,6 +321,7 @@ export async function trainSft(options: TrainSftOptions): Promise<TrainSftResult
         });
       } else if (event.event === 'checkpoint') report({ phase: 'checkpoint', step: event.step as number });
       else if (event.event === 'saved') report({ phase: 'converting', message: 'converting the adapter to GGUF' });
+      else if (event.event === 'warning') report({ phase: 'loading', message: String(event.message) });
       else if (event.event === 'done') done = event as unknown as Done;
     },
   });
@@ -315,7 +342,7 @@ export async function trainSft(options: TrainSftOptions): Promise<TrainSftResult
       .join('\n');
     throw new CopyForgeError(
       'CF_TRAINING_FAILED',
-      `Training failed (exit ${result.code ?? result.spawnError?.message}):\n${tail}`,
+      `Training failed (exit ${result.code ?? result.signal ?? result.spawnError?.message}):\n${tail}`,
       { details: { out } },
     );
   }
@@ -327,7 +354,14 @@ export async function trainSft(options: TrainSftOptions): Promise<TrainSftResult
       bytes: (await stat(adapterPath)).size,
     },
     baseModel: { file: basename(model), sha256: baseSha256 },
-    data: { file: basename(dataPath), sha256: dataSha256, examples: done.examples, dropped: done.dropped },
+    // The hash is of what was trained on: the prepared file beside the adapter.
+    data: {
+      file: basename(prepared),
+      source: resolve(dataPath),
+      sha256: dataSha256,
+      examples: done.examples,
+      dropped: done.dropped,
+    },
     hyperParameters: parameters,
     threads,
     lossCurve: done.losses,

@@ -4,10 +4,11 @@
 // output differs from the bare model's and follows what it was trained on. Also the CLI.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { llamaCppBackend } from '../../src/backends/llama-cpp/llama-cpp-backend.js';
 import { sha256OfFile } from '../../src/backends/llama-cpp/verify.js';
 import { writeTinyGguf } from '../../src/testing/tiny-gguf.js';
@@ -39,7 +40,13 @@ async function greedy(lora?: string): Promise<string> {
   }
 }
 
+afterAll(async () => {
+  await rm(folder, { recursive: true, force: true });
+});
+
 beforeAll(async () => {
+  // The global setup could not install the Python environment: fail with its reason.
+  if (process.env.COPYFORGE_TRAINING_ERROR) throw new Error(process.env.COPYFORGE_TRAINING_ERROR);
   modelPath = await writeTinyGguf(join(folder, 'tiny.gguf'));
   // Every prompt answers the same short JSON: a few steps at a high rate learn it.
   const notes = ['a kettle for 39 yuan', 'running shoes, 42 EU', 'a 5 L air fryer', 'sunscreen SPF50', 'a desk lamp'];
@@ -114,6 +121,21 @@ describe('trainSft on the tiny model', () => {
     expect(card.lossCurve).toHaveLength(8);
   });
 
+  it('refuses to resume a checkpoint made with other data, with CF_TRAINING_FAILED saying why', async () => {
+    const out = join(folder, 'mismatch');
+    const common = { out, model: modelPath, epochs: 100, batchSize: 5, rank: 4, threads: 1, checkpointEvery: 2 };
+    await trainSft({ ...common, data: dataPath, maxSteps: 2 });
+    const other = join(folder, 'other.jsonl');
+    writeFileSync(other, `${JSON.stringify({ prompt: 'note: x\n\nAnswer:\n', completion: '{"no":1}' })}\n`);
+    const error = await trainSft({ ...common, data: other, maxSteps: 4, resume: true }).then(
+      () => undefined,
+      (reason: unknown) => reason as { code?: string; message?: string },
+    );
+    expect(error?.code).toBe('CF_TRAINING_FAILED');
+    expect(error?.message).toContain('Cannot resume');
+    expect(existsSync(join(out, 'adapter.gguf'))).toBe(false);
+  });
+
   it('runs from the CLI: `copyforge train sft` prints the adapter path and writes the card', async () => {
     const out = join(folder, 'cli');
     const { stdout } = await promisify(execFile)(
@@ -130,6 +152,8 @@ describe('trainSft on the tiny model', () => {
         modelPath,
         '--max-steps',
         '3',
+        '--epochs',
+        '10',
         '--batch-size',
         '5',
         '--threads',

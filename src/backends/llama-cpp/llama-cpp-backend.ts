@@ -124,23 +124,8 @@ export async function llamaCppBackend(options: LlamaCppBackendOptions = {}): Pro
     }
   }
   const modelPath = options.modelPath ?? (await resolveModelPath({ onProgress: options.onDownloadProgress }));
-  const nodeLlamaCpp = await loadNodeLlamaCpp();
-  const logMark = llamaLogMark();
-  let llama: Llama;
-  let model: LlamaModel;
-  try {
-    llama = await getSharedLlama({ gpu: options.gpu ?? 'auto', build: options.build ?? 'never', maxThreads: threads });
-    model = await llama.loadModel({ modelPath });
-  } catch (error) {
-    throw new CopyForgeError(
-      'CF_MODEL_LOAD_FAILED',
-      `Cannot load the model '${modelPath}': ${(error as Error).message}${await llamaLogSince(logMark)}`,
-      {
-        cause: error,
-        details: { modelPath },
-      },
-    );
-  }
+  // Hash the model and resolve the adapters before loading: a missing adapter then fails
+  // without a loaded model to leak.
   const sha256 = options.modelSha256 ?? (await sha256OfFile(modelPath));
   let requested =
     options.lora === undefined ? undefined : typeof options.lora === 'string' ? [{ path: options.lora }] : options.lora;
@@ -161,6 +146,23 @@ export async function llamaCppBackend(options: LlamaCppBackendOptions = {}): Pro
       );
     });
     adapterDescriptions.push({ name: basename(adapter.filePath), sha256: adapterSha256, scale: adapter.scale });
+  }
+  const nodeLlamaCpp = await loadNodeLlamaCpp();
+  const logMark = llamaLogMark();
+  let llama: Llama;
+  let model: LlamaModel;
+  try {
+    llama = await getSharedLlama({ gpu: options.gpu ?? 'auto', build: options.build ?? 'never', maxThreads: threads });
+    model = await llama.loadModel({ modelPath });
+  } catch (error) {
+    throw new CopyForgeError(
+      'CF_MODEL_LOAD_FAILED',
+      `Cannot load the model '${modelPath}': ${(error as Error).message}${await llamaLogSince(logMark)}`,
+      {
+        cause: error,
+        details: { modelPath },
+      },
+    );
   }
   let context: LlamaContext;
   try {

@@ -247,7 +247,44 @@ const latinStopWords = new Set([
   'about',
   'need',
 ]);
-const stem = (word: string) => word.replace(/(?:ing|ed|es|s)$/u, '').slice(0, 6);
+const stem = (word: string) => word.replace(/(?:ing|ed|es|s|e)$/u, '').slice(0, 6);
+// Latin words Chinese posts use as words of their own: units and common loanwords.
+const commonLatin = new Set([
+  'ml',
+  'l',
+  'g',
+  'kg',
+  'mg',
+  'cm',
+  'mm',
+  'm',
+  'km',
+  'mah',
+  'w',
+  'kw',
+  'h',
+  'min',
+  'diy',
+  'vlog',
+  'app',
+  'ok',
+  'wifi',
+  'usb',
+  'led',
+  'vs',
+  'pro',
+  'max',
+  'plus',
+  'mini',
+  'spf',
+  'pa',
+  'cp',
+  'ootd',
+  'plog',
+  'tips',
+  'nice',
+  'get',
+]);
 
 function bracketsUnbalanced(title: string): string | undefined {
   for (const [open, close] of bracketPairs) {
@@ -504,9 +541,10 @@ export function computeUsabilityFeatures(
     }
   }
   // Nothing of the note in the title: no Han bigram (Chinese), no content word (other).
+  const sourceBigrams = characterNgrams(source, 2);
   const contentShared = chinese
-    ? [...characterNgrams(title.replace(/[^\p{Script=Han}]/gu, ' '), 2)].some(
-        (gram) => /^\p{Script=Han}{2}$/u.test(gram) && characterNgrams(source, 2).has(gram),
+    ? (title.match(/\p{Script=Han}+/gu) ?? []).some((run) =>
+        [...characterNgrams(run, 2)].some((gram) => sourceBigrams.has(gram)),
       )
     : (() => {
         const sourceStems = new Set(words(foldText(source)).map(stem));

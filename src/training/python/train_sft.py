@@ -44,6 +44,7 @@ def parse_arguments():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--checkpoint-every", type=int, default=25)
     parser.add_argument("--resume", action="store_true")
+    parser.add_argument("--data-sha256", default="", help="recorded in checkpoints; resume refuses other data")
     parser.add_argument("--detach-prompt", action="store_true",
                         help="encode each prompt without gradients and train on the answer only "
                              "(about 1.6x faster on CPU; the prompt's encoding is not tuned)")
@@ -131,14 +132,33 @@ def main():
     step = 0
     losses = []
     tokens_seen = 0
-    if arguments.resume and (checkpoint / "state.json").exists():
-        state = json.loads((checkpoint / "state.json").read_text())
-        from safetensors.torch import load_file
+    # What a checkpoint must agree on to be resumed: the data and everything that shapes the run.
+    run_key = {"data": arguments.data_sha256, "rank": arguments.rank, "alpha": arguments.alpha,
+               "batchSize": arguments.batch_size, "learningRate": arguments.learning_rate,
+               "epochs": arguments.epochs, "seed": arguments.seed, "targetModules": arguments.target_modules,
+               "detachPrompt": arguments.detach_prompt}
+    if arguments.resume:
+        # A run killed between writing checkpoint.tmp and renaming it leaves a complete .tmp.
+        candidates = [checkpoint, out / "checkpoint.tmp"]
+        found = next((folder for folder in candidates if (folder / "state.json").exists()), None)
+        if found is None:
+            emit("warning", message="--resume: no checkpoint in the output folder; starting from step 0")
+        else:
+            state = json.loads((found / "state.json").read_text())
+            saved_key = state.get("run", {})
+            different = sorted(key for key in run_key if key in saved_key and saved_key[key] != run_key[key])
+            if different:
+                print(f"Cannot resume: the checkpoint was made with other {', '.join(different)}; "
+                      "use another --out folder or the same settings.", file=sys.stderr)
+                sys.exit(4)
+            from safetensors.torch import load_file
 
-        set_peft_model_state_dict(model, load_file(str(checkpoint / "adapter_model.safetensors")))
-        optimizer.load_state_dict(torch.load(checkpoint / "optimizer.pt", weights_only=True))
-        step, losses, tokens_seen = state["step"], state["losses"], state["tokens"]
-        emit("resumed", step=step)
+            set_peft_model_state_dict(model, load_file(str(found / "adapter_model.safetensors")))
+            optimizer.load_state_dict(torch.load(found / "optimizer.pt", weights_only=True))
+            step, losses, tokens_seen = state["step"], state["losses"], state["tokens"]
+            # Dropout draws are not restored: a resumed run matches an uninterrupted one in
+            # data order and schedule, not bit for bit.
+            emit("resumed", step=step)
 
     emit("start", examples=len(examples), dropped=dropped, steps=total_steps, stepsPerEpoch=steps_per_epoch,
          trainableParameters=trainable, resumedAt=step)
@@ -148,7 +168,8 @@ def main():
         shutil.rmtree(temporary, ignore_errors=True)
         model.save_pretrained(str(temporary))
         torch.save(optimizer.state_dict(), temporary / "optimizer.pt")
-        (temporary / "state.json").write_text(json.dumps({"step": step, "losses": losses, "tokens": tokens_seen}))
+        (temporary / "state.json").write_text(
+            json.dumps({"step": step, "losses": losses, "tokens": tokens_seen, "run": run_key}))
         shutil.rmtree(checkpoint, ignore_errors=True)
         temporary.rename(checkpoint)
         emit("checkpoint", step=step)
