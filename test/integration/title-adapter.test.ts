@@ -2,8 +2,11 @@
 // (and records it), `defaultAdapter: false` turns it off, creatives carry it in provenance,
 // and on two unseen validation notes of data/sft the forge gets mostly usable titles with
 // a target from the note. Its full measurement is bench/quality/adapter.mjs.
-import { readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultAdapterPath, loadDefaultAdapter } from '../../src/backends/llama-cpp/default-adapter.js';
 import { type LlamaCppBackend, llamaCppBackend } from '../../src/backends/llama-cpp/llama-cpp-backend.js';
@@ -80,6 +83,38 @@ describe('the shipped title adapter', () => {
     expect(label?.labels.titles?.length).toBeGreaterThanOrEqual(4);
     expect(label?.labels.styles).toHaveLength(label?.labels.titles?.length ?? -1);
     expect(label?.provenance.promptVersion).toMatch(/^unified:/u);
+  });
+
+  it('`copyforge generate --lora <adapter>` uses the adapter it names and records it', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'copyforge-generate-lora-'));
+    const [note] = validationNotes();
+    const input = join(folder, 'notes.jsonl');
+    writeFileSync(input, `${JSON.stringify(note)}\n`);
+    const output = join(folder, 'creatives.jsonl');
+    await promisify(execFile)(
+      process.execPath,
+      [
+        'dist/cli.js',
+        'generate',
+        '--in',
+        input,
+        '--out',
+        output,
+        '--lora',
+        defaultAdapterPath(),
+        '--titles',
+        '4',
+        '--threads',
+        '2',
+        '--rm',
+        'none',
+        '--quiet',
+      ],
+      { timeout: 170_000 },
+    );
+    const line = JSON.parse(readFileSync(output, 'utf8').trim().split('\n')[0] as string);
+    const provenance = (line.creatives?.[0] ?? line).provenance;
+    expect(provenance.adapters?.[0]?.sha256).toBe(await sha256OfFile(defaultAdapterPath()));
   });
 
   it('is off with defaultAdapter: false', async () => {

@@ -167,4 +167,83 @@ describe('trainSft on the tiny model', () => {
     expect(card.format).toBe('copyforge-adapter-card-v1');
     expect(card.steps).toBe(3);
   });
+
+  it('trains from `copyforge dataset sft` output from the CLI', async () => {
+    const run = promisify(execFile);
+    // Labelled notes as `copyforge label` writes them (two notes of the SFT corpus).
+    const rows = readFileSync(join('data', 'sft', 'notes', 'kitchen.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .slice(0, 2);
+    const labels = join(folder, 'labels.jsonl');
+    writeFileSync(
+      labels,
+      `${rows
+        .map((line) => {
+          const { note, label } = JSON.parse(line);
+          return JSON.stringify({
+            noteId: note.id,
+            note,
+            labels: {
+              promotionTarget: label.promotionTarget,
+              audienceTier: label.audienceTier,
+              titles: label.titles.map((entry: { title: string }) => entry.title),
+              styles: label.titles.map((entry: { style: string }) => entry.style),
+            },
+            reachTier: 'interest',
+            grounding: { grounded: true, method: 'exact' },
+            flags: [],
+          });
+        })
+        .join('\n')}\n`,
+    );
+    const sft = join(folder, 'loop-sft');
+    await run(process.execPath, [
+      'dist/cli.js',
+      'dataset',
+      'sft',
+      '--in',
+      labels,
+      '--out',
+      sft,
+      '--format',
+      'completion',
+      '--kinds',
+      'unified',
+      '--validation-fraction',
+      '0',
+      '--quiet',
+    ]);
+    const adapterOut = join(folder, 'loop-adapter');
+    const { stdout: adapter } = await run(
+      process.execPath,
+      [
+        'dist/cli.js',
+        'train',
+        'sft',
+        '--data',
+        sft,
+        '--out',
+        adapterOut,
+        '--model',
+        modelPath,
+        '--max-steps',
+        '2',
+        '--epochs',
+        '10',
+        '--batch-size',
+        '2',
+        '--max-length',
+        '4096',
+        '--threads',
+        '1',
+        '--quiet',
+      ],
+      { timeout: 170_000 },
+    );
+    expect(JSON.parse(readFileSync(join(adapterOut, 'adapter.card.json'), 'utf8')).data.examples).toBe(2);
+    expect(existsSync(adapter.trim())).toBe(true);
+    // `generate --lora` with this adapter is exercised on the real model in title-adapter.test.ts
+    // (the tiny random model cannot write schema-valid titles within the forge's token budget).
+  });
 });
