@@ -80,8 +80,8 @@ export const trainCommand: CliCommand = {
               `training on ${event.examples} examples (${event.dropped} too long, left out), ${event.steps} steps` +
                 (event.resumedAt ? `, resuming at step ${event.resumedAt}` : ''),
             );
-            progress = createProgress({ unit: 'steps', total: event.steps });
-            if (event.resumedAt) progress.tick(event.resumedAt);
+            // Steps left to run: a resumed run's rate and ETA count only what it does itself.
+            progress = createProgress({ unit: 'steps', total: event.steps - event.resumedAt });
           } else if (event.phase === 'step') {
             progress?.tick(
               1,
