@@ -99,3 +99,39 @@ describe('schema types', () => {
     expect(current).toBe(await generateSchemaTypes());
   });
 });
+
+describe('parseNoteEvent on hostile input', () => {
+  const codeOf = (run: () => unknown) => {
+    try {
+      run();
+    } catch (error) {
+      if (error instanceof CopyForgeError) return error.code;
+      throw error;
+    }
+    return 'no error';
+  };
+
+  it('answers non-string, non-byte input with CF_INVALID_EVENT, not a TypeError', () => {
+    for (const raw of [null, undefined, 42, true, {}, []]) {
+      expect(codeOf(() => parseNoteEvent(raw as never))).toBe('CF_INVALID_EVENT');
+    }
+  });
+
+  it('reports a missing schemaVersion as a missing field, and a deeply nested one without overflowing', () => {
+    expect(codeOf(() => parseNoteEvent('{"note": {}}'))).toBe('CF_INVALID_EVENT');
+    const deep = `{"schemaVersion":${'['.repeat(20_000)}${']'.repeat(20_000)}}`;
+    expect(codeOf(() => parseNoteEvent(deep))).toBe('CF_UNKNOWN_SCHEMA_VERSION');
+  });
+
+  it('decodes bytes strictly: invalid UTF-8 is CF_INVALID_EVENT, not U+FFFD in the note', () => {
+    const valid = Buffer.from('{"schemaVersion":1,"note":{"id":"x","title":"t","body":"b"}}');
+    const broken = Buffer.concat([valid.subarray(0, 50), Buffer.from([0xff, 0xfe]), valid.subarray(50)]);
+    expect(codeOf(() => parseNoteEvent(broken))).toBe('CF_INVALID_EVENT');
+  });
+
+  it('refuses a maxBytes that would switch the size limit off', () => {
+    for (const maxBytes of [Number.NaN, 0, -1, Number.POSITIVE_INFINITY]) {
+      expect(codeOf(() => parseNoteEvent('{}', { maxBytes }))).toBe('CF_INVALID_CONFIG');
+    }
+  });
+});

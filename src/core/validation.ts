@@ -125,6 +125,15 @@ export interface ParseNoteEventOptions {
 /** The envelope versions this SDK reads. */
 export const supportedNoteEventVersions: readonly number[] = [1];
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** A short description of any value for an error message: never recursive, never huge. */
+function describeValue(value: unknown): string {
+  if (value === null || ['number', 'boolean', 'undefined', 'bigint'].includes(typeof value)) return String(value);
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  return Array.isArray(value) ? 'an array' : `a value of type ${typeof value}`;
+}
+
 /**
  * Parses and validates a raw note event (a Kafka message value). Each failure has its
  * own code: `CF_PAYLOAD_TOO_LARGE`, `CF_INVALID_JSON`, `CF_UNKNOWN_SCHEMA_VERSION`,
@@ -132,24 +141,48 @@ export const supportedNoteEventVersions: readonly number[] = [1];
  */
 export function parseNoteEvent(raw: string | Uint8Array, options: ParseNoteEventOptions = {}): NoteEvent {
   const maxBytes = options.maxBytes ?? 65_536;
+  if (!(typeof maxBytes === 'number' && maxBytes > 0 && maxBytes <= Number.MAX_SAFE_INTEGER)) {
+    throw new CopyForgeError('CF_INVALID_CONFIG', `'maxBytes' must be a positive number, got ${String(maxBytes)}.`, {
+      issues: [{ path: '/maxBytes', rule: 'exclusiveMinimum', message: "'/maxBytes' must be a positive number" }],
+    });
+  }
+  if (typeof raw !== 'string' && !(raw instanceof Uint8Array)) {
+    throw new CopyForgeError('CF_INVALID_EVENT', `An event must be a string or bytes, got ${describeValue(raw)}.`, {
+      issues: [{ path: '', rule: 'type', message: 'the event must be a string or bytes' }],
+    });
+  }
   const size = typeof raw === 'string' ? Buffer.byteLength(raw) : raw.byteLength;
   if (size > maxBytes) {
     throw new CopyForgeError('CF_PAYLOAD_TOO_LARGE', `The event is ${size} bytes; the limit is ${maxBytes}.`, {
       details: { size, maxBytes },
     });
   }
-  const text = typeof raw === 'string' ? raw : Buffer.from(raw).toString('utf8');
+  let text: string;
+  try {
+    // Strict: invalid UTF-8 is an error, not U+FFFD silently in the note.
+    text = typeof raw === 'string' ? raw : strictUtf8.decode(raw);
+  } catch (error) {
+    throw new CopyForgeError('CF_INVALID_EVENT', 'The event is not valid UTF-8.', {
+      cause: error,
+      issues: [{ path: '', rule: 'encoding', message: 'the event must be valid UTF-8' }],
+    });
+  }
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
     throw new CopyForgeError('CF_INVALID_JSON', `The event is not JSON: ${(error as Error).message}`, { cause: error });
   }
+  if (typeof value === 'object' && value !== null && !Array.isArray(value) && !('schemaVersion' in value)) {
+    throw new CopyForgeError('CF_INVALID_EVENT', "The event has no '/schemaVersion'.", {
+      issues: [{ path: '/schemaVersion', rule: 'required', message: "'/schemaVersion' is required" }],
+    });
+  }
   const version = (value as { schemaVersion?: unknown } | null)?.schemaVersion;
   if (typeof value === 'object' && value !== null && !supportedNoteEventVersions.includes(version as number)) {
     throw new CopyForgeError(
       'CF_UNKNOWN_SCHEMA_VERSION',
-      `'/schemaVersion' is ${JSON.stringify(version)}; this SDK reads ${supportedNoteEventVersions.join(', ')}.`,
+      `'/schemaVersion' is ${describeValue(version)}; this SDK reads ${supportedNoteEventVersions.join(', ')}.`,
       { issues: [{ path: '/schemaVersion', rule: 'const', message: "'/schemaVersion' is not supported" }] },
     );
   }
