@@ -61,6 +61,10 @@ export const errorCodes = {
   CF_TIMEOUT: { retriable: true, summary: 'An operation exceeded its time limit.' },
   CF_ABORTED: { retriable: false, summary: 'An operation was cancelled through its AbortSignal.' },
   CF_INPUT_READ_FAILED: { retriable: false, summary: 'An input file could not be read.' },
+  CF_OUTPUT_WRITE_FAILED: {
+    retriable: false,
+    summary: 'An output file could not be written (missing folder, a file in the way, disk full).',
+  },
   CF_KAFKA_FAILED: { retriable: true, summary: 'A Kafka operation failed.' },
   CF_TRAINING_ENVIRONMENT: {
     retriable: true,

@@ -65,9 +65,17 @@ export const scoreCommand: CliCommand = {
     const notes = new Map<string, Note>();
     const notesPath = stringOption(values, 'notes') ?? sampleNotesPath();
     for await (const entry of readJsonLines(notesPath)) {
-      if ('error' in entry) throw entry.error;
-      const note = validateNote(entry.value);
-      notes.set(note.id, note);
+      try {
+        if ('error' in entry) throw entry.error;
+        const note = validateNote(entry.value);
+        notes.set(note.id, note);
+      } catch (error) {
+        if (!isCopyForgeError(error)) throw error;
+        throw new CopyForgeError('CF_INVALID_INPUT', `${notesPath} line ${entry.line}: ${error.message}`, {
+          cause: error,
+          issues: [...error.issues],
+        });
+      }
     }
     const writer = openJsonLinesWriter(stringOption(values, 'out') ?? '-');
     const progress = createProgress({ unit: 'creatives', quiet: values.quiet === true });
@@ -88,14 +96,26 @@ export const scoreCommand: CliCommand = {
       for await (const entry of readJsonLines(input)) {
         try {
           if ('error' in entry) throw entry.error;
-          const value = entry.value as { creative?: unknown; note?: unknown };
-          const creative = validateCreative(value.creative ?? value);
-          const note = value.note === undefined ? notes.get(creative.noteId) : validateNote(value.note);
+          // Any JSON value may come in (null, a number, an array): only objects are unwrapped.
+          const value = entry.value;
+          const wrapped =
+            typeof value === 'object' && value !== null && !Array.isArray(value) && 'creative' in value
+              ? (value as { creative?: unknown; note?: unknown })
+              : undefined;
+          let creative: Creative;
+          let note: Note | undefined;
+          try {
+            creative = validateCreative(wrapped ? wrapped.creative : value);
+            note = wrapped?.note === undefined ? notes.get(creative.noteId) : validateNote(wrapped.note);
+          } catch (error) {
+            // A bad input line is bad input, whatever validator caught it.
+            if (!isCopyForgeError(error)) throw error;
+            throw new CopyForgeError('CF_INVALID_INPUT', error.message, { cause: error, issues: [...error.issues] });
+          }
           if (!note) {
-            throw new CopyForgeError(
-              'CF_INVALID_CONFIG',
-              `Line ${entry.line}: note '${creative.noteId}' is not in ${notesPath}.`,
-            );
+            throw new CopyForgeError('CF_INVALID_INPUT', `note '${creative.noteId}' is not in ${notesPath}.`, {
+              issues: [{ path: '/noteId', rule: 'reference', message: `'/noteId' is not in ${notesPath}` }],
+            });
           }
           if (batch && batch.note.id !== note.id) await flush();
           batch ??= { note, creatives: [] };
