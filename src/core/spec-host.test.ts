@@ -40,5 +40,10 @@ describe('contract host', () => {
     expect(() => resolvePlugin({ ...plugin, name: '' })).toThrow(
       expect.objectContaining({ code: 'CF_INVALID_PLUGIN' }),
     );
+    for (const rewardModels of [{ a: 1 }, null, 'usability', 5]) {
+      expect(() => resolvePlugin({ ...plugin, rewardModels } as never)).toThrow(
+        expect.objectContaining({ code: 'CF_INVALID_PLUGIN', message: expect.stringContaining("'rewardModels'") }),
+      );
+    }
   });
 });

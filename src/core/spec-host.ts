@@ -77,6 +77,16 @@ export function resolvePlugin(value: unknown, sdkVersion: string = VERSION): Plu
       { details: { plugin: plugin.name, range: plugin.copyforge, sdkVersion } },
     );
   }
+  for (const field of ['rewardModels', 'backends'] as const) {
+    const entries = (plugin as unknown as Record<string, unknown>)[field];
+    if (entries !== undefined && !Array.isArray(entries)) {
+      throw new CopyForgeError(
+        'CF_INVALID_PLUGIN',
+        `Plugin '${plugin.name}': '${field}' must be an array, got ${entries === null ? 'null' : typeof entries}.`,
+        { issues: [{ path: `/${field}`, rule: 'type', message: `'/${field}' must be an array` }] },
+      );
+    }
+  }
   for (const rewardModel of plugin.rewardModels ?? []) resolveRewardModel(rewardModel);
   return plugin;
 }
