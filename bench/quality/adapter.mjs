@@ -4,8 +4,11 @@
 // (usability + the compliance plugin), 12 titles per note. Writes bench/results/quality.json
 // and quality.md, plus the raw forge results under bench/results/quality-runs/.
 //
-//   npm run build && node bench/quality/adapter.mjs [--notes 60] [--systems base,adapter]
-//     [--threads 2] [--seed 1]
+//   npm run build && node bench/quality/adapter.mjs [--notes 48] [--systems adapter,base]
+//     [--threads 2] [--seed 1] [--reuse [--rescore]]
+//
+// --reuse reads the generated titles of an earlier run from bench/results/quality-runs/ (the
+// notes/min of that run are kept); --rescore scores them again with this build's reward models.
 //
 // Metrics per system: titles and accepted titles per note; the share of accepted titles whose
 // numbers and name-like words are all in the note (grounded) and that are in the note's
@@ -28,6 +31,7 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '1' },
     out: { type: 'string', default: join(root, 'bench/results') },
     reuse: { type: 'boolean', default: false },
+    rescore: { type: 'boolean', default: false },
   },
 });
 const sdk = await import(pathToFileURL(join(root, 'dist/index.js')).href).catch((error) => {
@@ -140,6 +144,19 @@ async function runSystem(system) {
       .map((line) => JSON.parse(line));
     results = stored.filter((entry) => picked.some((row) => row.note.id === entry.noteId));
     seconds = stored.find((entry) => entry.seconds)?.seconds ?? 0;
+    if (values.rescore) {
+      // The same generated titles, scored by the reward models of this build.
+      const host = await sdk.createRewardModelHost({
+        rewardModels: [sdk.createUsabilityRewardModel(), compliance.complianceRewardModel],
+      });
+      for (const result of results) {
+        result.creatives = await host.scoreAndSelect(
+          result.note,
+          result.creatives.map((entry) => entry.creative),
+        );
+      }
+      await host.close();
+    }
   } else {
     const forge = sdk.createForge({
       backend,

@@ -1,7 +1,13 @@
 // Usability features of one title against its note. Every feature is in [0, 1] and
 // grows with the problem it measures, so the logistic weights read as penalties.
 
-import { defaultAudienceTierLabels, defaultAudienceTiers, defaultTitleStyles } from '../../generation/styles.js';
+import { buildTitlesMessages } from '../../generation/prompts/titles.js';
+import {
+  controlLabels,
+  defaultAudienceTierLabels,
+  defaultAudienceTiers,
+  defaultTitleStyles,
+} from '../../generation/styles.js';
 import type { Note } from '../../schemas/types.js';
 import type { RewardReasonV1 } from '../../spec/reward-model-v1.js';
 import { characterNgrams, foldText, isChineseText, type Script, scriptOf, words } from '../text.js';
@@ -179,6 +185,70 @@ const promptEchoes = [
   /\bpromotion target\b/iu,
   /\baudience tier\b/iu,
 ];
+// The forge's own instructions, as 4-character Han windows and 3-word Latin windows: a title
+// that quotes them ("从笔记的标签到分屏", "Pick the promotion target") echoes the prompt.
+function promptWindows(): { han: Set<string>; latin: Set<string> } {
+  const note = { id: 'x', title: '', body: '-' };
+  const text = (['zh', 'en'] as const)
+    .flatMap((language) =>
+      buildTitlesMessages({
+        note,
+        language,
+        count: 12,
+        styles: controlLabels(language, defaultTitleStyles, defaultAudienceTiers).shown({
+          styles: defaultTitleStyles,
+          audienceTiers: defaultAudienceTiers,
+        }).styles,
+        audienceTiers: [...defaultAudienceTiers],
+        promotionTargets: ['-'],
+        maxTitleLength: 20,
+      }),
+    )
+    .map((message) => message.content)
+    .join('\n')
+    .replace(/<\/?note>|title:|body:|tags:/gu, ' ');
+  // Tier and style names and the style descriptions are words a good title may use.
+  const vocabulary = [
+    ...defaultAudienceTiers,
+    ...Object.values(defaultAudienceTierLabels).flatMap((labels) => Object.values(labels)),
+    ...defaultTitleStyles.flatMap((style) => [
+      style.id,
+      ...Object.values(style.label ?? {}),
+      style.description.zh,
+      style.description.en,
+    ]),
+  ].sort((left, right) => right.length - left.length);
+  let instructions = text;
+  for (const word of vocabulary) instructions = instructions.split(word).join(' ');
+  const han = new Set<string>();
+  for (const run of instructions.match(/\p{Script=Han}+/gu) ?? []) {
+    for (let index = 0; index + 4 <= run.length; index++) han.add(run.slice(index, index + 4));
+  }
+  const latin = new Set<string>();
+  const tokens = words(foldText(instructions)).filter((word) => /^\p{L}+$/u.test(word));
+  for (let index = 0; index + 3 <= tokens.length; index++) latin.add(tokens.slice(index, index + 3).join(' '));
+  return { han, latin };
+}
+let promptWindowCache: { han: Set<string>; latin: Set<string> } | undefined;
+
+/** The first window of the prompt's wording that the title quotes and the note does not, if any. */
+function promptPhraseIn(title: string, source: string): string | undefined {
+  promptWindowCache ??= promptWindows();
+  const foldedSource = foldText(source);
+  for (const run of title.match(/\p{Script=Han}+/gu) ?? []) {
+    for (let index = 0; index + 4 <= run.length; index++) {
+      const window = run.slice(index, index + 4);
+      if (promptWindowCache.han.has(window) && !foldedSource.includes(window)) return window;
+    }
+  }
+  const tokens = words(foldText(title)).filter((word) => /^\p{L}+$/u.test(word));
+  for (let index = 0; index + 3 <= tokens.length; index++) {
+    const window = tokens.slice(index, index + 3).join(' ');
+    if (promptWindowCache.latin.has(window) && !foldedSource.includes(window)) return window;
+  }
+  return undefined;
+}
+
 const latinStopWords = new Set([
   'the',
   'a',
@@ -506,13 +576,14 @@ export function computeUsabilityFeatures(
 
   // A bare audience or style name, or a piece of the prompt, instead of a title.
   const foldedTitle = foldText(title).replace(/[\s\p{P}\p{S}]+/gu, '');
-  const echo = promptEchoes.find((pattern) => pattern.test(title) && !pattern.test(source));
+  const pattern = promptEchoes.find((candidate) => candidate.test(title) && !candidate.test(source));
+  const echo = pattern ? (title.match(pattern)?.[0] ?? title) : promptPhraseIn(title, source);
   if (labelWordSet.has(foldedTitle) || echo) {
     values.bareLabel = 1;
     reasons.push({
       code: 'bare-label',
       message: echo ? 'The title repeats the prompt, not the note.' : 'The title is only an audience or style name.',
-      span: echo ? (title.match(echo)?.[0] ?? title) : title,
+      span: echo ?? title,
     });
   }
   // The note's own title handed back as the ad title.
