@@ -69,11 +69,12 @@ export function llamaLogMark(): number {
 /**
  * ` (llama.cpp: …)` with the last lines logged since `mark`, or `''`. llama.cpp says why a
  * load failed only in its log, which reaches JavaScript asynchronously, sometimes after the
- * failure: on this error path, wait up to 200 ms for it.
+ * failure: on this error path, wait up to 1 s for it (200 ms was not enough on a loaded 2-core
+ * machine running a model server beside the tests).
  */
 export async function llamaLogSince(mark: number): Promise<string> {
   const since = () => recentLog.filter((entry) => entry.index >= mark).map((entry) => entry.line);
-  for (let waited = 0; since().length === 0 && waited < 200; waited += 10) {
+  for (let waited = 0; since().length === 0 && waited < 1000; waited += 10) {
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   await new Promise((resolve) => setTimeout(resolve, 10));
