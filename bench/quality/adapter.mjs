@@ -295,6 +295,8 @@ const markdown = [
     `seed ${seed}; ${threads} threads; 12 titles per note; reward models: usability + compliance. ` +
     'Command: `npm run build && node bench/quality/adapter.mjs' +
     (limit > 0 ? ` --notes ${limit}` : '') +
+    (values.reuse ? ' --reuse' : '') +
+    (values.rescore ? ' --rescore' : '') +
     '`.',
   '',
   `| metric | ${summaries.map((s) => s.system).join(' | ')} |`,

@@ -33,7 +33,8 @@ for (let step = perEpoch; step < losses.length; step += perEpoch) {
     `<line x1="${x(step)}" x2="${x(step)}" y1="${margin.top}" y2="${height - margin.bottom}" stroke="#bbb" stroke-dasharray="4 3"/>`,
   );
 }
-const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif">
+const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" role="img">
+<title>Training loss per optimiser step of ${card.adapter.file}: ${losses[0]} to ${losses.at(-1)}</title>
 <rect width="100%" height="100%" fill="#fff"/>
 <text x="${margin.left}" y="18" font-size="13">Training loss of ${card.adapter.file} (answer tokens only), ${losses.length} steps of ${card.hyperParameters.batchSize}</text>
 ${ticks.join('\n')}

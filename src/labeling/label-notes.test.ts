@@ -303,10 +303,10 @@ describe('labelNotes in unified mode', () => {
     const { mock, backend } = unifiedBackend(['通勤防晒不油腻', '128元的防晒值不值', '夏天出门先涂它', '        ab']);
     const { labelled, failures } = await labelNotes([sunscreen], { backend, unifiedTitles: 4 });
     expect(failures).toEqual([]);
-    const request = mock.generateCalls[0];
-    const schema = (request?.responseFormat as unknown as { schema: { properties: Record<string, unknown> } }).schema;
+    const request = mock.generateCalls[0] as GenerateRequestV1;
+    const schema = (request.responseFormat as unknown as { schema: { properties: Record<string, unknown> } }).schema;
     expect(Object.keys(schema.properties)).toEqual(['promotionTarget', 'audienceTier', 'titles']);
-    expect(request?.messages?.[1]?.content).toContain('推广对象从笔记的标签中选一个：防晒');
+    expect(request.messages?.[1]?.content).toContain('推广对象从笔记的标签中选一个：防晒');
     const label = labelled[0];
     expect(label?.labels.promotionTarget).toBe('防晒');
     expect(label?.labels.audienceTier).toBe('young-professionals'); // shown as 上班族, stored as the id

@@ -600,7 +600,7 @@ export function computeUsabilityFeatures(
   if (chinese) {
     const foldedSource = foldText(source);
     const fragments = (title.normalize('NFKC').match(/[A-Za-z][A-Za-z0-9.+-]*/gu) ?? []).filter(
-      (fragment) => !foldedSource.includes(foldText(fragment)),
+      (fragment) => !foldedSource.includes(foldText(fragment)) && !commonLatin.has(foldText(fragment)),
     );
     if (fragments.length > 0) {
       values.foreignFragment = clamp(fragments.length);
