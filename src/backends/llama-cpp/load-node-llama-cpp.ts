@@ -30,9 +30,21 @@ export interface SharedLlamaOptions {
 
 // llama.cpp's addon keeps one backend and one log callback per process, so backends share
 // one Llama per setting instead of each creating (and disposing) its own.
-const llamas = new Map<string, Promise<import('node-llama-cpp').Llama>>();
-const recentLog: { index: number; line: string }[] = [];
-let logCount = 0;
+// Kept on globalThis, not in this module: node-llama-cpp can hand back a Llama created by
+// another copy of this module (the ESM and CJS builds in one process, or a test runner that
+// re-evaluates modules per file), and that Llama's logger writes to the first copy's buffer.
+interface SharedLlamaState {
+  llamas: Map<string, Promise<import('node-llama-cpp').Llama>>;
+  recentLog: { index: number; line: string }[];
+  logCount: number;
+}
+const stateKey = Symbol.for('copyforge.llama-cpp.shared-state');
+const state: SharedLlamaState = ((globalThis as Record<symbol, SharedLlamaState | undefined>)[stateKey] ??= {
+  llamas: new Map(),
+  recentLog: [],
+  logCount: 0,
+});
+const { llamas, recentLog } = state;
 
 /** The process's `Llama` for these settings; llama.cpp's log lines go to {@link llamaLogSince}. */
 export function getSharedLlama(options: SharedLlamaOptions): Promise<import('node-llama-cpp').Llama> {
@@ -47,7 +59,7 @@ export function getSharedLlama(options: SharedLlamaOptions): Promise<import('nod
         logger: (level, message) => {
           const line = message.trim();
           if (line === '') return;
-          recentLog.push({ index: logCount++, line });
+          recentLog.push({ index: state.logCount++, line });
           if (recentLog.length > 16) recentLog.shift();
           if (level === nodeLlamaCpp.LlamaLogLevel.error || level === nodeLlamaCpp.LlamaLogLevel.fatal) {
             console.error(line);
@@ -63,7 +75,7 @@ export function getSharedLlama(options: SharedLlamaOptions): Promise<import('nod
 
 /** A position in llama.cpp's log, for {@link llamaLogSince}. */
 export function llamaLogMark(): number {
-  return logCount;
+  return state.logCount;
 }
 
 /**
