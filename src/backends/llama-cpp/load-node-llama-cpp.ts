@@ -39,11 +39,9 @@ interface SharedLlamaState {
   logCount: number;
 }
 const stateKey = Symbol.for('copyforge.llama-cpp.shared-state');
-const state: SharedLlamaState = ((globalThis as Record<symbol, SharedLlamaState | undefined>)[stateKey] ??= {
-  llamas: new Map(),
-  recentLog: [],
-  logCount: 0,
-});
+const globals = globalThis as Record<symbol, SharedLlamaState | undefined>;
+if (!globals[stateKey]) globals[stateKey] = { llamas: new Map(), recentLog: [], logCount: 0 };
+const state = globals[stateKey];
 const { llamas, recentLog } = state;
 
 /** The process's `Llama` for these settings; llama.cpp's log lines go to {@link llamaLogSince}. */
