@@ -1,6 +1,12 @@
 // Public surface of CopyForge. Only re-exports live here.
 
 export {
+  DEFAULT_ADAPTER_FILE_NAME,
+  type DefaultAdapter,
+  defaultAdapterPath,
+  loadDefaultAdapter,
+} from './backends/llama-cpp/default-adapter.js';
+export {
   DEFAULT_MODEL_HUB_URI,
   defaultModelCachePath,
   type ModelDownloadProgress,
@@ -237,4 +243,18 @@ export {
   type UnifiedLabelRow,
   unifiedExample,
 } from './training/corpus.js';
+export {
+  ensurePythonEnvironment,
+  type PythonEnvironment,
+  type PythonEnvironmentOptions,
+} from './training/python-env.js';
+export {
+  type AdapterCard,
+  readSftRecords,
+  type SftHyperParameters,
+  type SftProgress,
+  type TrainSftOptions,
+  type TrainSftResult,
+  trainSft,
+} from './training/train-sft.js';
 export { VERSION } from './version.js';
