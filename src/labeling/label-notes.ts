@@ -8,8 +8,8 @@ import { buildTitlesSchema, type TitlesOutput, type TitlesSchemaOptions } from '
 import { buildTitlesMessages, tagCandidates, titlesPromptVersion } from '../generation/prompts/titles.js';
 import { controlLabels } from '../generation/styles.js';
 import type { Labels, Note } from '../schemas/types.js';
-import type { ModelBackendV1, SamplingOptionsV1 } from '../spec/model-backend-v1.js';
-import type { WarningV1 } from '../spec/shared-v1.js';
+import type { ChatMessageV1, ModelBackendV1, SamplingOptionsV1 } from '../spec/model-backend-v1.js';
+import type { JsonSchemaV1, WarningV1 } from '../spec/shared-v1.js';
 import {
   type CachedLabel,
   type LabelAgreement,
@@ -327,30 +327,27 @@ export function labelNotesStream(
     return cachePromise;
   };
 
-  async function sample(
-    note: Note,
-    titles: string[],
-    language: PromptLanguage,
-    contentHash: string,
-    signal: AbortSignal,
-  ) {
-    if (mode === 'unified') return sampleUnified(note, language, contentHash, signal);
-    const messages = buildLabelsMessages({ note, language, taxonomy, titles });
-    const responseFormat = {
-      type: 'json-schema' as const,
-      schema: buildLabelsSchema(taxonomy, titles.length),
-      name: 'labels',
-    };
+  /** A prompt, the schema it is constrained by, and how its answers are read. */
+  interface SampleRequest<T> {
+    messages: ChatMessageV1[];
+    responseFormat: { type: 'json-schema'; schema: JsonSchemaV1; name: string };
+    maxTokens: number;
+    parse: (text: string) => T | undefined;
+    /** Names the schema in the error when no answer matches it. */
+    schemaName: string;
+  }
+
+  // Samples `votes` valid answers, with `retries` extra calls for invalid ones.
+  async function vote<T>(request: SampleRequest<T>, note: Note, contentHash: string, signal: AbortSignal) {
     const seed = Number.parseInt(contentHash.slice(0, 8), 16) % 2 ** 31;
-    const maxTokens = 112 + 8 * Math.max(1, titles.length);
-    const outputs: LabelsOutput[] = [];
+    const outputs: T[] = [];
     let calls = 0;
     while (outputs.length < votes && calls <= retries) {
       throwIfAborted(signal);
       const result = await generate({
-        messages,
-        responseFormat,
-        sampling: { ...sampling, seed: seed + calls * 7919, maxTokens },
+        messages: request.messages,
+        responseFormat: request.responseFormat,
+        sampling: { ...sampling, seed: seed + calls * 7919, maxTokens: request.maxTokens },
         candidates: votes - outputs.length,
         signal,
       }).catch((error: unknown) => {
@@ -362,22 +359,38 @@ export function labelNotesStream(
         if (!warnings.some((known) => JSON.stringify(known) === JSON.stringify(warning))) warnings.push(warning);
       }
       for (const candidate of result.candidates) {
-        const output = parseLabelsOutput(candidate.text, taxonomy, titles.length);
+        const output = request.parse(candidate.text);
         if (output) outputs.push(output);
       }
     }
     if (outputs.length === 0) {
       throw new CopyForgeError(
         'CF_INVALID_OUTPUT',
-        `No answer for note '${note.id}' matched the labels schema after ${calls} calls.`,
+        `No answer for note '${note.id}' matched the ${request.schemaName} schema after ${calls} calls.`,
         { details: { noteId: note.id, calls } },
       );
     }
     return { outputs, calls };
   }
 
+  function sample(note: Note, titles: string[], language: PromptLanguage, contentHash: string, signal: AbortSignal) {
+    if (mode === 'unified') return vote(unifiedRequest(note, language), note, contentHash, signal);
+    return vote<LabelsOutput>(
+      {
+        messages: buildLabelsMessages({ note, language, taxonomy, titles }),
+        responseFormat: { type: 'json-schema', schema: buildLabelsSchema(taxonomy, titles.length), name: 'labels' },
+        maxTokens: 112 + 8 * Math.max(1, titles.length),
+        parse: (text) => parseLabelsOutput(text, taxonomy, titles.length),
+        schemaName: 'labels',
+      },
+      note,
+      contentHash,
+      signal,
+    );
+  }
+
   // The forge's prompt and schema (what the title adapter was trained on), nothing fixed.
-  async function sampleUnified(note: Note, language: PromptLanguage, contentHash: string, signal: AbortSignal) {
+  function unifiedRequest(note: Note, language: PromptLanguage): SampleRequest<LabelsOutput & { titles: string[] }> {
     const labels = controlLabels(language, taxonomy.styles, taxonomy.audienceTiers);
     const shown = labels.shown({ styles: taxonomy.styles, audienceTiers: taxonomy.audienceTiers });
     const promotionTargets = tagCandidates(note);
@@ -389,47 +402,20 @@ export function labelNotesStream(
       promotionTargets,
       audienceTiers: shown.audienceTiers,
     };
-    const messages = buildTitlesMessages({
-      note,
-      language,
-      count: unifiedTitles,
-      ...shown,
-      promotionTargets,
-      maxTitleLength: unifiedMaxTitleLength[language],
-    });
-    const seed = Number.parseInt(contentHash.slice(0, 8), 16) % 2 ** 31;
-    const maxTokens = 64 + unifiedTitles * (unifiedMaxTitleLength[language] * 2 + 24);
-    const outputs: (LabelsOutput & { titles: string[] })[] = [];
-    let calls = 0;
-    while (outputs.length < votes && calls <= retries) {
-      throwIfAborted(signal);
-      const result = await generate({
-        messages,
-        responseFormat: { type: 'json-schema', schema: buildTitlesSchema(schemaOptions), name: 'titles' },
-        sampling: { ...sampling, seed: seed + calls * 7919, maxTokens },
-        candidates: votes - outputs.length,
-        signal,
-      }).catch((error: unknown) => {
-        throw toCopyForgeError(error, 'CF_GENERATION_FAILED');
-      });
-      calls++;
-      stats.backendCalls++;
-      for (const warning of result.warnings) {
-        if (!warnings.some((known) => JSON.stringify(known) === JSON.stringify(warning))) warnings.push(warning);
-      }
-      for (const candidate of result.candidates) {
-        const output = parseUnifiedOutput(candidate.text, schemaOptions, labels);
-        if (output) outputs.push(output);
-      }
-    }
-    if (outputs.length === 0) {
-      throw new CopyForgeError(
-        'CF_INVALID_OUTPUT',
-        `No answer for note '${note.id}' matched the unified label schema after ${calls} calls.`,
-        { details: { noteId: note.id, calls } },
-      );
-    }
-    return { outputs, calls };
+    return {
+      messages: buildTitlesMessages({
+        note,
+        language,
+        count: unifiedTitles,
+        ...shown,
+        promotionTargets,
+        maxTitleLength: unifiedMaxTitleLength[language],
+      }),
+      responseFormat: { type: 'json-schema', schema: buildTitlesSchema(schemaOptions), name: 'titles' },
+      maxTokens: 64 + unifiedTitles * (unifiedMaxTitleLength[language] * 2 + 24),
+      parse: (text) => parseUnifiedOutput(text, schemaOptions, labels),
+      schemaName: 'unified label',
+    };
   }
 
   async function labelOne(item: unknown, signal: AbortSignal): Promise<LabelledNote> {
