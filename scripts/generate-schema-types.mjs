@@ -13,6 +13,7 @@ export const schemaFiles = [
   'creative.schema.json',
   'scored-creative.schema.json',
   'creatives-event.schema.json',
+  'worker-config.schema.json',
 ];
 
 export async function generateSchemaTypes() {

@@ -74,6 +74,7 @@ export {
   validateLabels,
   validateNote,
   validateScoredCreative,
+  validateWorkerConfig,
 } from './core/validation.js';
 export * from './corpus/index.js';
 export {
@@ -233,6 +234,7 @@ export type {
   RewardScore,
   SamplingSettings,
   ScoredCreative,
+  WorkerConfig,
 } from './schemas/types.js';
 export type * from './spec/index.js';
 export {

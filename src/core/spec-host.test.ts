@@ -47,3 +47,23 @@ describe('contract host', () => {
     }
   });
 });
+
+describe('plugin shapes', () => {
+  const base = { specificationVersion: 'v1', name: 'p', version: '1.0.0', copyforge: `^${VERSION}` };
+
+  it('takes rewardModels as an array and backends as factories by id, naming the bad field', () => {
+    const factory = () => ({ specificationVersion: 'v1' as const, id: 'b' });
+    expect(resolvePlugin({ ...base, backends: { local: factory } }).backends?.local).toBe(factory);
+    for (const [plugin, path] of [
+      [{ ...base, rewardModels: { a: 1 } }, '/rewardModels'],
+      [{ ...base, rewardModels: null }, '/rewardModels'],
+      [{ ...base, backends: [factory] }, '/backends'],
+      [{ ...base, backends: null }, '/backends'],
+      [{ ...base, backends: { local: 5 } }, '/backends/local'],
+    ] as const) {
+      expect(() => resolvePlugin(plugin), JSON.stringify(plugin)).toThrow(
+        expect.objectContaining({ code: 'CF_INVALID_PLUGIN', issues: [expect.objectContaining({ path })] }),
+      );
+    }
+  });
+});

@@ -77,14 +77,28 @@ export function resolvePlugin(value: unknown, sdkVersion: string = VERSION): Plu
       { details: { plugin: plugin.name, range: plugin.copyforge, sdkVersion } },
     );
   }
-  for (const field of ['rewardModels', 'backends'] as const) {
-    const entries = (plugin as unknown as Record<string, unknown>)[field];
-    if (entries !== undefined && !Array.isArray(entries)) {
-      throw new CopyForgeError(
-        'CF_INVALID_PLUGIN',
-        `Plugin '${plugin.name}': '${field}' must be an array, got ${entries === null ? 'null' : typeof entries}.`,
-        { issues: [{ path: `/${field}`, rule: 'type', message: `'/${field}' must be an array` }] },
-      );
+  const rewardModels = (plugin as unknown as Record<string, unknown>).rewardModels;
+  if (rewardModels !== undefined && !Array.isArray(rewardModels)) {
+    throw new CopyForgeError(
+      'CF_INVALID_PLUGIN',
+      `Plugin '${plugin.name}': 'rewardModels' must be an array, got ${rewardModels === null ? 'null' : typeof rewardModels}.`,
+      { issues: [{ path: '/rewardModels', rule: 'type', message: "'/rewardModels' must be an array" }] },
+    );
+  }
+  // `backends` maps an id to a factory (PluginV1.backends), selectable as `--backend <plugin>#<id>`.
+  const backends = (plugin as unknown as Record<string, unknown>).backends;
+  if (backends !== undefined) {
+    const entries =
+      typeof backends === 'object' && backends !== null && !Array.isArray(backends) ? backends : undefined;
+    const bad = entries && Object.entries(entries).find(([, factory]) => typeof factory !== 'function');
+    if (!entries || bad) {
+      const path = bad ? `/backends/${bad[0]}` : '/backends';
+      const message = bad
+        ? `'${path}' must be a backend factory function`
+        : `'/backends' must be an object of backend factories by id, got ${Array.isArray(backends) ? 'an array' : backends === null ? 'null' : typeof backends}`;
+      throw new CopyForgeError('CF_INVALID_PLUGIN', `Plugin '${plugin.name}': ${message}.`, {
+        issues: [{ path, rule: 'type', message }],
+      });
     }
   }
   for (const rewardModel of plugin.rewardModels ?? []) resolveRewardModel(rewardModel);

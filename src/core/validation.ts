@@ -6,7 +6,16 @@ import labelsSchema from '../schemas/labels.schema.json';
 import noteSchema from '../schemas/note.schema.json';
 import noteEventSchema from '../schemas/note-event.schema.json';
 import scoredCreativeSchema from '../schemas/scored-creative.schema.json';
-import type { Creative, CreativesEvent, Labels, Note, NoteEvent, ScoredCreative } from '../schemas/types.js';
+import type {
+  Creative,
+  CreativesEvent,
+  Labels,
+  Note,
+  NoteEvent,
+  ScoredCreative,
+  WorkerConfig,
+} from '../schemas/types.js';
+import workerConfigSchema from '../schemas/worker-config.schema.json';
 import type { ErrorCode } from './error-codes.js';
 import { CopyForgeError, type ValidationIssue } from './errors.js';
 
@@ -23,6 +32,7 @@ export const schemas = {
   creative: creativeSchema,
   scoredCreative: scoredCreativeSchema,
   creativesEvent: creativesEventSchema,
+  workerConfig: workerConfigSchema,
 } as const;
 
 let sharedAjv: Ajv2020 | undefined;
@@ -108,6 +118,13 @@ export const validateCreativesEvent: Validator<CreativesEvent> = createValidator
   creativesEventSchema.$id,
   'CF_INVALID_OUTPUT',
   'creatives event',
+);
+
+/** Validates a Kafka worker config file (`copyforge kafka --config`); throws `CF_INVALID_CONFIG`. */
+export const validateWorkerConfig: Validator<WorkerConfig> = createValidator(
+  workerConfigSchema.$id,
+  'CF_INVALID_CONFIG',
+  'worker config',
 );
 
 const validateNoteEventShape: Validator<NoteEvent> = createValidator(

@@ -190,3 +190,101 @@ export interface CreativesEvent {
    */
   warnings: string[];
 }
+
+export interface WorkerConfig {
+  /**
+   * Ignored; lets editors find this schema.
+   */
+  $schema?: string;
+  /**
+   * host:port of the bootstrap brokers (--brokers). $KAFKA_BROKERS overrides it.
+   *
+   * @minItems 1
+   */
+  brokers?: string[];
+  /**
+   * Consumer group (--group-id). Default copyforge.
+   */
+  groupId?: string;
+  /**
+   * NoteEvent topic (--input-topic). Default notes.new.
+   */
+  inputTopic?: string;
+  /**
+   * CreativesEvent topic (--output-topic). Default creatives.scored.
+   */
+  outputTopic?: string;
+  /**
+   * Dead-letter topic (--dead-letter-topic). Default notes.dlq.
+   */
+  deadLetterTopic?: string;
+  /**
+   * Delivery guarantee (--exactly-once). Default at-least-once.
+   */
+  delivery?: "at-least-once" | "exactly-once";
+  /**
+   * Notes generated at once per partition (--max-in-flight). Default 2.
+   */
+  maxInFlight?: number;
+  /**
+   * Titles per note (--titles). Default 12.
+   */
+  titles?: number;
+  /**
+   * Reward models (--rm): usability, attractiveness, a plugin package or path, or ["none"]. Default usability plus @copyforge/plugin-compliance when installed.
+   */
+  rewardModels?: string[];
+  /**
+   * Weights file for the usability RM.
+   */
+  usabilityWeights?: string;
+  /**
+   * Weights file for the attractiveness RM (needed when rewardModels names it).
+   */
+  attractivenessWeights?: string;
+  /**
+   * The model backend (--backend and its flags). $COPYFORGE_BACKEND and $COPYFORGE_BASE_URL override type and baseUrl.
+   */
+  backend?: {
+    /**
+     * llama-cpp (default), openai-compatible, or a plugin package or path with an optional #id of its backend factory.
+     */
+    type?: string;
+    /**
+     * llama-cpp: a GGUF file (default: the default model); openai-compatible and plugins: the served model's name.
+     */
+    model?: string;
+    /**
+     * API root of the model server, e.g. http://llama-server:8080/v1 (openai-compatible, plugins).
+     */
+    baseUrl?: string;
+    /**
+     * Name of the environment variable holding the API key. Default COPYFORGE_API_KEY.
+     */
+    apiKeyEnv?: string;
+    /**
+     * llama-cpp: parallel sequences; openai-compatible: concurrent requests.
+     */
+    sequences?: number;
+    /**
+     * llama-cpp: CPU threads.
+     */
+    threads?: number;
+    /**
+     * llama-cpp: context size in tokens.
+     */
+    contextSize?: number;
+    /**
+     * llama-cpp: LoRA adapters (GGUF); they replace the shipped title adapter.
+     */
+    lora?: string[];
+    /**
+     * llama-cpp: layer the shipped title adapter on the default model. Default true.
+     */
+    defaultAdapter?: boolean;
+    /**
+     * Plugin backends: extra options passed to the factory (--backend-options).
+     */
+    options?: {};
+  };
+}

@@ -70,6 +70,12 @@ export interface TrainSftOptions extends Partial<SftHyperParameters> {
   threads?: number;
   /** Continue from `<out>/checkpoint` when it exists. @default false */
   resume?: boolean;
+  /**
+   * Start from an adapter an earlier run trained (its output folder, or that folder's
+   * `adapter/` PEFT folder) instead of from zero: same rank, alpha and target modules, a fresh
+   * optimiser and learning-rate schedule. For continuing training on more or newer data.
+   */
+  initAdapter?: string;
   /** Steps between checkpoints. @default 25 */
   checkpointEvery?: number;
   /** Progress reports (setting up, loading, each step, converting). */
@@ -86,6 +92,8 @@ export interface AdapterCard {
   /** What was trained on: `file` (beside the adapter) as prepared from `source`; `sha256` is of `file`. */
   data: { file: string; source?: string; sha256: string; examples: number; dropped: number };
   hyperParameters: SftHyperParameters;
+  /** The adapter this run started from (`initAdapter`); `sha256` is of its safetensors weights. */
+  initAdapter?: { path: string; sha256: string };
   threads: number;
   /** Loss of every optimiser step. */
   lossCurve: number[];
@@ -255,6 +263,19 @@ export async function trainSft(options: TrainSftOptions): Promise<TrainSftResult
   const llamaCpp = await ensureLlamaCppSource({ signal: options.signal });
   const baseSha256 = await sha256OfFile(model);
 
+  let initAdapter: string | undefined;
+  if (options.initAdapter !== undefined) {
+    const given = resolve(options.initAdapter);
+    initAdapter = existsSync(join(given, 'adapter', 'adapter_config.json')) ? join(given, 'adapter') : given;
+    if (!existsSync(join(initAdapter, 'adapter_config.json'))) {
+      throw new CopyForgeError(
+        'CF_INVALID_CONFIG',
+        `'initAdapter': '${given}' holds no PEFT adapter (adapter_config.json); give an earlier run's output folder.`,
+        { issues: [{ path: '/initAdapter', rule: 'format', message: `'/initAdapter' holds no PEFT adapter` }] },
+      );
+    }
+  }
+
   const adapterPath = join(out, 'adapter.gguf');
   // A failed run must not leave an earlier run's adapter looking like its result.
   await rm(adapterPath, { force: true });
@@ -271,6 +292,7 @@ export async function trainSft(options: TrainSftOptions): Promise<TrainSftResult
     ...['--checkpoint-every', String(checkpointEvery), '--data-sha256', dataSha256],
     ...(parameters.detachPrompt ? ['--detach-prompt'] : []),
     ...(options.resume ? ['--resume'] : []),
+    ...(initAdapter ? ['--init-adapter', initAdapter] : []),
   ];
   type Done = {
     losses: number[];
@@ -281,6 +303,7 @@ export async function trainSft(options: TrainSftOptions): Promise<TrainSftResult
     dropped: number;
   };
   let done: Done | undefined;
+  let initSha256 = '';
   report({ phase: 'loading', message: `loading ${basename(model)} in PyTorch (dequantised to fp32)` });
   const result = await runProcess(environment.python, args, {
     signal: options.signal,
@@ -321,6 +344,7 @@ export async function trainSft(options: TrainSftOptions): Promise<TrainSftResult
         });
       } else if (event.event === 'checkpoint') report({ phase: 'checkpoint', step: event.step as number });
       else if (event.event === 'saved') report({ phase: 'converting', message: 'converting the adapter to GGUF' });
+      else if (event.event === 'initialised') initSha256 = String(event.sha256);
       else if (event.event === 'warning') report({ phase: 'loading', message: String(event.message) });
       else if (event.event === 'done') done = event as unknown as Done;
     },
@@ -363,6 +387,7 @@ export async function trainSft(options: TrainSftOptions): Promise<TrainSftResult
       dropped: done.dropped,
     },
     hyperParameters: parameters,
+    ...(initAdapter ? { initAdapter: { path: initAdapter, sha256: initSha256 } } : {}),
     threads,
     lossCurve: done.losses,
     steps: done.steps,

@@ -10,6 +10,7 @@ import type { CliCommand } from '../command.js';
 import { readJsonLines } from '../jsonl.js';
 import {
   backendOptions,
+  backendUsage,
   buildRewardModelSources,
   createBackendFromOptions,
   numberOption,
@@ -21,13 +22,15 @@ import { defaultRewardModelNames } from './generate.js';
 
 const usage = [
   'Usage: copyforge demo [--in notes.jsonl] [--out-dir demo-output] [--notes N] [--titles 12]',
-  '                      [--model path.gguf] [--threads N] [--rm ...] [--quiet]',
+  '                      [--rm ...] [backend flags] [--quiet]',
   '',
   'Runs the whole pipeline on the bundled sample notes (24, Chinese and English): pulls the default',
   'model if missing, generates the promotion target and N titles per note, scores them with the',
   'reward models (usability + compliance), prints a table per note, and writes demo-output/:',
   'creatives.jsonl, report.md (the tables) and evaluation.md / evaluation.html (diversity vs 12',
   'random original titles per note, acceptance funnel).',
+  '',
+  backendUsage,
 ].join('\n');
 
 function scoreCell(result: ForgeResult['creatives'][number]): string {
@@ -88,7 +91,9 @@ export const demoCommand: CliCommand = {
     const backend = await createBackendFromOptions(values);
     const adapters = backend.model?.adapters ?? [];
     console.log(
-      `Model: ${backend.model?.name} (${backend.modelPath}), ${backend.threads} threads` +
+      `Model: ${backend.model?.name ?? backend.id}` +
+        (backend.modelPath ? ` (${backend.modelPath})` : '') +
+        (backend.threads ? `, ${backend.threads} threads` : '') +
         (adapters.length ? `, LoRA ${adapters.map((adapter) => adapter.name).join(', ')}` : ', no adapter'),
     );
     const events = new CopyForgeEvents();
@@ -110,7 +115,7 @@ export const demoCommand: CliCommand = {
       }
     } finally {
       progress.done();
-      await backend.dispose();
+      await backend.dispose?.();
     }
     const seconds = (performance.now() - started) / 1000;
     const titles = results.reduce((sum, result) => sum + result.creatives.length, 0);

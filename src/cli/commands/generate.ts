@@ -4,6 +4,7 @@ import type { CliCommand } from '../command.js';
 import { openJsonLinesWriter, readJsonLines } from '../jsonl.js';
 import {
   backendOptions,
+  backendUsage,
   buildRewardModelSources,
   createBackendFromOptions,
   numberOption,
@@ -12,14 +13,15 @@ import {
 import { createProgress } from '../progress.js';
 
 const usage = [
-  'Usage: copyforge generate --in notes.jsonl --out creatives.jsonl [--titles 12] [--model path.gguf]',
-  '                          [--threads N] [--concurrency 2] [--seed N] [--rm usability|<package>|<path>|none ...]',
-  '                          [--quiet]',
+  'Usage: copyforge generate --in notes.jsonl --out creatives.jsonl [--titles 12] [--concurrency 2]',
+  '                          [--seed N] [--rm usability|<package>|<path>|none ...] [backend flags] [--quiet]',
   '',
   'Writes one line per note: { noteId, note, promotionTarget, audienceTier, creatives, counts, warnings,',
   'provenance }, creatives best first with reward-model scores and `accepted`. A note that fails is',
   'reported on stderr with its error code and the rest go on (exit code 1 if any failed).',
   'Default reward models: usability and @copyforge/plugin-compliance when it is installed.',
+  '',
+  backendUsage,
 ].join('\n');
 
 /** Reward models used when no `--rm` is given: usability, plus the compliance plugin when installed. */
@@ -90,7 +92,7 @@ export const generateCommand: CliCommand = {
     } finally {
       progress.done(`${titles} titles, ${failed} failed`);
       await writer.close();
-      await backend.dispose();
+      await backend.dispose?.();
     }
     return failed === 0 ? 0 : 1;
   },

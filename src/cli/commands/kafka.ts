@@ -3,23 +3,31 @@ import { createForge } from '../../generation/forge.js';
 import type { CliCommand } from '../command.js';
 import {
   backendOptions,
+  backendUsage,
   buildRewardModelSources,
   createBackendFromOptions,
   numberOption,
   stringOption,
 } from '../options.js';
+import { workerConfigFromFlag } from '../worker-config.js';
 import { defaultRewardModelNames } from './generate.js';
 
 const usage = [
-  'Usage: copyforge kafka --brokers host:port[,host:port] [--group-id copyforge]',
+  'Usage: copyforge kafka [--config worker.json] --brokers host:port[,host:port] [--group-id copyforge]',
   '                       [--input-topic notes.new] [--output-topic creatives.scored] [--dead-letter-topic notes.dlq]',
-  '                       [--exactly-once] [--max-in-flight 2] [--titles 12] [--model path.gguf] [--threads N]',
-  '                       [--rm usability|<package>|<path>|none ...] [--quiet]',
+  '                       [--exactly-once] [--max-in-flight 2] [--titles 12]',
+  '                       [--rm usability|<package>|<path>|none ...] [backend flags] [--quiet]',
   '',
   'Consumes NoteEvent JSON, writes one CreativesEvent per note keyed by note id, and sends bad',
   'events to the dead-letter topic with the reason in headers. SIGTERM/SIGINT stop fetching, finish',
   'in-flight notes within 30 s, commit and disconnect. Run more workers with the same --group-id to',
   'scale out. Brokers default to $KAFKA_BROKERS.',
+  '',
+  '--config reads the same settings from a JSON file (schema: copyforge/schemas/worker-config.schema.json;',
+  'see docs/kafka.md). Flags win over the environment ($KAFKA_BROKERS, $COPYFORGE_BACKEND,',
+  '$COPYFORGE_BASE_URL), the environment over the file; the API key only ever comes from the environment.',
+  '',
+  backendUsage,
 ].join('\n');
 
 /** `copyforge kafka`: the streaming worker. */
@@ -28,6 +36,7 @@ export const kafkaCommand: CliCommand = {
   summary: 'run the Kafka worker: note events in, scored creatives out',
   usage,
   options: {
+    config: { type: 'string' },
     brokers: { type: 'string' },
     'group-id': { type: 'string' },
     'input-topic': { type: 'string' },
@@ -40,7 +49,8 @@ export const kafkaCommand: CliCommand = {
     quiet: { type: 'boolean' },
     ...backendOptions,
   },
-  async run(values) {
+  async run(flags) {
+    const values = { ...(await workerConfigFromFlag(stringOption(flags, 'config'))), ...flags };
     const brokers = (stringOption(values, 'brokers') ?? process.env.KAFKA_BROKERS ?? '').split(',').filter(Boolean);
     if (brokers.length === 0) {
       console.error(`copyforge kafka: --brokers (or KAFKA_BROKERS) is required.\n\n${usage}`);
@@ -76,7 +86,7 @@ export const kafkaCommand: CliCommand = {
     });
     console.error('copyforge kafka: stopping ...');
     await worker.stop({ deadlineMs: 30_000 });
-    await backend.dispose();
+    await backend.dispose?.();
     console.error(`copyforge kafka: stopped ${JSON.stringify(worker.metrics())}`);
     return 0;
   },

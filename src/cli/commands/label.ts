@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { cacheDirectory } from '../../core/cache.js';
 import { CopyForgeError } from '../../core/errors.js';
@@ -6,14 +5,14 @@ import { type LabelStats, labelNotesStream } from '../../labeling/label-notes.js
 import type { ModelBackendV1 } from '../../spec/model-backend-v1.js';
 import type { CliCommand, CommandValues } from '../command.js';
 import { openJsonLinesWriter, readJsonLines } from '../jsonl.js';
-import { stringOption } from '../options.js';
+import { backendOptions, backendUsage, createBackendFromOptions, stringOption } from '../options.js';
 import { createProgress } from '../progress.js';
 
 const usage = [
   'Usage: copyforge label --in notes.jsonl --out labels.jsonl [--votes 3] [--cache dir | --no-cache]',
-  '                       [--model path.gguf] [--threads N] [--concurrency 2] [--min-confidence 0.6]',
+  '                       [--concurrency 2] [--min-confidence 0.6]',
   '                       [--language auto|zh|en] [--errors errors.jsonl] [--quiet]',
-  '                       [--mode unified|labels] [--lora adapter.gguf] [--no-default-adapter]',
+  '                       [--mode unified|labels] [backend flags, below]',
   '',
   'With the default model the shipped title adapter is layered on it and the label is its unified',
   "answer (--mode unified: target, audience tier, then 8 titles with their styles, in the forge's",
@@ -25,18 +24,14 @@ const usage = [
   'model hash and prompt version (default folder: <copyforge cache>/labels), so a rerun only',
   'labels what changed and an interrupted run resumes. Failed notes go to --errors (default:',
   'stderr); the exit code is 1 when any note failed.',
+  '',
+  backendUsage,
 ].join('\n');
 
 /** How the command gets its model; tests pass a mock. */
 export interface LabelCommandOptions {
-  /** Creates the backend for `--model` (undefined: the default model) and `--threads`. */
-  createBackend?: (options: {
-    modelPath?: string;
-    threads: number;
-    sequences: number;
-    lora?: string[];
-    defaultAdapter?: boolean;
-  }) => Promise<ModelBackendV1>;
+  /** Creates the backend the flags name. @default {@link createBackendFromOptions} */
+  createBackend?: (values: CommandValues) => Promise<ModelBackendV1>;
 }
 
 function integerOption(values: CommandValues, name: string, minimum: number): number | undefined {
@@ -49,24 +44,6 @@ function integerOption(values: CommandValues, name: string, minimum: number): nu
     });
   }
   return value;
-}
-
-async function defaultBackend(options: {
-  modelPath?: string;
-  threads: number;
-  sequences: number;
-  lora?: string[];
-  defaultAdapter?: boolean;
-}) {
-  const { llamaCppBackend } = await import('../../backends/llama-cpp/llama-cpp-backend.js');
-  return llamaCppBackend({
-    ...(options.modelPath ? { modelPath: options.modelPath } : { model: 'default' as const }),
-    threads: options.threads,
-    sequences: options.sequences,
-    contextSize: 2048,
-    ...(options.lora?.length ? { lora: options.lora.map((path) => ({ path })) } : {}),
-    defaultAdapter: options.defaultAdapter,
-  });
 }
 
 async function countLines(path: string): Promise<number | undefined> {
@@ -97,15 +74,12 @@ export function createLabelCommand(options: LabelCommandOptions = {}): CliComman
       votes: { type: 'string' },
       cache: { type: 'string' },
       'no-cache': { type: 'boolean' },
-      model: { type: 'string' },
-      threads: { type: 'string' },
+      ...backendOptions,
       concurrency: { type: 'string' },
       'min-confidence': { type: 'string' },
       language: { type: 'string' },
       errors: { type: 'string' },
       mode: { type: 'string' },
-      lora: { type: 'string', multiple: true },
-      'no-default-adapter': { type: 'boolean' },
       quiet: { type: 'boolean' },
     },
     async run(values) {
@@ -128,18 +102,15 @@ export function createLabelCommand(options: LabelCommandOptions = {}): CliComman
       const minConfidence = minConfidenceText === undefined ? undefined : Number(minConfidenceText);
       const votes = integerOption(values, 'votes', 1) ?? 1;
       const concurrency = integerOption(values, 'concurrency', 1) ?? 2;
-      const threads = integerOption(values, 'threads', 1) ?? availableParallelism();
+      integerOption(values, 'threads', 1); // checked here for the message; the backend reads it
       const cache = values['no-cache']
         ? undefined
         : (stringOption(values, 'cache') ?? join(cacheDirectory(), 'labels'));
       const total = await countLines(input);
-      const backend = await (options.createBackend ?? defaultBackend)({
-        modelPath: stringOption(values, 'model'),
-        threads,
+      const backend = await (options.createBackend ?? createBackendFromOptions)({
+        ...values,
         // Every vote of every note in flight gets a sequence, up to 6 (KV memory grows with each).
-        sequences: Math.min(concurrency * votes, 6),
-        lora: Array.isArray(values.lora) ? values.lora.map(String) : undefined,
-        defaultAdapter: values['no-default-adapter'] !== true,
+        sequences: stringOption(values, 'sequences') ?? String(Math.min(concurrency * votes, 6)),
       });
       const output = openJsonLinesWriter(stringOption(values, 'out') ?? '-');
       const errorsPath = stringOption(values, 'errors');

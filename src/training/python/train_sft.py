@@ -8,6 +8,7 @@ Errors go to stderr and a non-zero exit. Loss is on the completion tokens only.
 """
 
 import argparse
+import hashlib
 import json
 import math
 import os
@@ -44,6 +45,9 @@ def parse_arguments():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--checkpoint-every", type=int, default=25)
     parser.add_argument("--resume", action="store_true")
+    parser.add_argument("--init-adapter", default="",
+                        help="PEFT adapter folder (an earlier run's <out>/adapter) to start from: same rank, "
+                             "alpha and target modules; a fresh optimiser and schedule")
     parser.add_argument("--data-sha256", default="", help="recorded in checkpoints; resume refuses other data")
     parser.add_argument("--detach-prompt", action="store_true",
                         help="encode each prompt without gradients and train on the answer only "
@@ -101,6 +105,29 @@ def main():
                       target_modules=arguments.target_modules.split(","), task_type="CAUSAL_LM", bias="none")
     model = get_peft_model(model, lora)
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    init_sha256 = ""
+    if arguments.init_adapter:
+        init = Path(arguments.init_adapter)
+        weights = init / "adapter_model.safetensors"
+        if not weights.exists() or not (init / "adapter_config.json").exists():
+            print(f"--init-adapter: {init} has no adapter_config.json and adapter_model.safetensors "
+                  "(give an earlier run's <out>/adapter folder).", file=sys.stderr)
+            sys.exit(4)
+        saved = json.loads((init / "adapter_config.json").read_text())
+        wanted = {"r": arguments.rank, "lora_alpha": arguments.alpha,
+                  "target_modules": sorted(arguments.target_modules.split(","))}
+        found_config = {"r": saved.get("r"), "lora_alpha": saved.get("lora_alpha"),
+                        "target_modules": sorted(saved.get("target_modules") or [])}
+        different = sorted(key for key in wanted if wanted[key] != found_config[key])
+        if different:
+            print(f"--init-adapter: {init} was trained with other {', '.join(different)} "
+                  f"({found_config}); pass the same settings.", file=sys.stderr)
+            sys.exit(4)
+        from safetensors.torch import load_file
+
+        init_sha256 = hashlib.sha256(weights.read_bytes()).hexdigest()
+        set_peft_model_state_dict(model, load_file(str(weights)))
+        emit("initialised", adapter=str(init), sha256=init_sha256)
 
     steps_per_epoch = math.ceil(len(examples) / arguments.batch_size)
     total_steps = max(1, math.ceil(steps_per_epoch * arguments.epochs))
@@ -136,7 +163,7 @@ def main():
     run_key = {"data": arguments.data_sha256, "rank": arguments.rank, "alpha": arguments.alpha,
                "batchSize": arguments.batch_size, "learningRate": arguments.learning_rate,
                "epochs": arguments.epochs, "seed": arguments.seed, "targetModules": arguments.target_modules,
-               "detachPrompt": arguments.detach_prompt}
+               "detachPrompt": arguments.detach_prompt, "initAdapter": init_sha256}
     if arguments.resume:
         # A run killed between writing checkpoint.tmp and renaming it leaves a complete .tmp.
         candidates = [checkpoint, out / "checkpoint.tmp"]
