@@ -68,6 +68,7 @@ export {
   parseNoteEvent,
   schemas,
   supportedNoteEventVersions,
+  unknownFields,
   type Validator,
   validateCreative,
   validateCreativesEvent,

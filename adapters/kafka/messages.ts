@@ -14,6 +14,8 @@ export const headerNames = {
   errorCode: 'copyforge-error-code',
   errorMessage: 'copyforge-error-message',
   failedAt: 'copyforge-failed-at',
+  payloadTruncated: 'copyforge-payload-truncated',
+  keyDropped: 'copyforge-key-dropped',
   traceparent: 'traceparent',
 } as const;
 
@@ -68,25 +70,50 @@ export function buildCreativesRecord(
 }
 
 /**
- * Builds the dead-letter record: the original bytes untouched, with headers naming
- * the error code, message and original position.
+ * Builds the dead-letter record: the original bytes untouched, with headers naming the error
+ * code, message and original position. A record that would exceed `maxBytes` (key, value and
+ * headers) keeps only the first bytes of the value that fit, and says so in
+ * `copyforge-payload-truncated` (the original size in bytes); a key over a quarter of the
+ * budget is dropped (`copyforge-key-dropped`). The source headers always find the original.
  */
 export function buildDeadLetterRecord(
   original: { key: Buffer | null; value: Buffer | null },
   source: SourcePosition,
   error: CopyForgeError,
+  options: { maxBytes?: number } = {},
 ): OutgoingRecord {
-  return {
-    key: original.key ? original.key.toString('utf8') : null,
-    value: original.value,
-    headers: {
-      [headerNames.errorCode]: error.code,
-      // Header values are bytes; keep them short and single-line.
-      [headerNames.errorMessage]: error.message.replace(/\s+/g, ' ').slice(0, 1000),
-      [headerNames.failedAt]: new Date().toISOString(),
-      ...sourceHeaders(source),
-    },
+  const maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY;
+  const headers: Record<string, string> = {
+    [headerNames.errorCode]: error.code,
+    // Header values are bytes; keep them short and single-line.
+    [headerNames.errorMessage]: error.message.replace(/\s+/g, ' ').slice(0, 1000),
+    [headerNames.failedAt]: new Date().toISOString(),
+    ...sourceHeaders(source),
   };
+  let key = original.key ? original.key.toString('utf8') : null;
+  let value = original.value;
+  const headerBytes = () =>
+    Object.entries(headers).reduce((sum, [name, text]) => sum + Buffer.byteLength(name) + Buffer.byteLength(text), 0);
+  // Room for the record's own framing (lengths, varints, attributes) beside the bytes counted.
+  const framing = 64 + 16 * (Object.keys(headers).length + 2);
+  if (key !== null && Buffer.byteLength(key) > maxBytes / 4) {
+    headers[headerNames.keyDropped] = String(Buffer.byteLength(key));
+    key = null;
+  }
+  const valueBytes = value?.length ?? 0;
+  if (value !== null && framing + headerBytes() + Buffer.byteLength(key ?? '') + valueBytes > maxBytes) {
+    headers[headerNames.payloadTruncated] = String(valueBytes);
+    const room = Math.max(0, maxBytes - framing - headerBytes() - Buffer.byteLength(key ?? ''));
+    value = room > 0 ? value.subarray(0, room) : null;
+  }
+  return { key, value, headers };
+}
+
+/** The same dead letter without its payload, for a topic that refused it as too large. */
+export function withoutPayload(record: OutgoingRecord): OutgoingRecord {
+  const bytes = record.value === null ? 0 : Buffer.byteLength(record.value);
+  const original = record.headers[headerNames.payloadTruncated] ?? String(bytes);
+  return { ...record, value: null, headers: { ...record.headers, [headerNames.payloadTruncated]: original } };
 }
 
 /** Reads a header as a string (kafkajs gives Buffers, strings or arrays). */

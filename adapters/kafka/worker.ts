@@ -4,7 +4,7 @@ import { CopyForgeError, isAbortError, toCopyForgeError } from '../../src/core/e
 import { CopyForgeEvents } from '../../src/core/events.js';
 import { abortable, sleep } from '../../src/core/sleep.js';
 import { getDefaultTracer } from '../../src/core/telemetry.js';
-import { parseNoteEvent } from '../../src/core/validation.js';
+import { parseNoteEvent, unknownFields } from '../../src/core/validation.js';
 import type { Forge, ForgeResult } from '../../src/generation/forge.js';
 import { loadKafkaJs } from './load-kafkajs.js';
 import {
@@ -16,6 +16,7 @@ import {
   type OutgoingRecord,
   parseTraceparent,
   type SourcePosition,
+  withoutPayload,
 } from './messages.js';
 
 /** Options for {@link createKafkaWorker}. */
@@ -47,8 +48,22 @@ export interface KafkaWorkerOptions {
   maxAttempts?: number;
   /** Base delay of the exponential backoff between attempts, in ms. @default 500 */
   retryBackoffMs?: number;
+  /**
+   * Deadline of one attempt at a note, in ms: a generation that hangs past it fails with
+   * `CF_TIMEOUT` (retried, then dead-lettered) instead of stalling its partition forever.
+   * @default 300000
+   */
+  noteTimeoutMs?: number;
   /** Largest accepted message value in bytes; larger go to the dead-letter topic. @default 65536 */
   maxMessageBytes?: number;
+  /**
+   * Largest dead letter in bytes (key, value, headers). An input near the topic's limit plus
+   * the error headers would not fit the dead-letter topic: its payload is cut to fit and the
+   * original size goes in `copyforge-payload-truncated`; a topic that still refuses it gets
+   * the dead letter without payload. Set it below the dead-letter topic's `max.message.bytes`.
+   * @default 1000000 (Kafka's default limit is 1048588)
+   */
+  maxDeadLetterBytes?: number;
   /** Consumer session timeout, ms. The worker heartbeats while a note is generated. @default 30000 */
   sessionTimeoutMs?: number;
   /** Heartbeat interval, ms. @default 3000 */
@@ -79,6 +94,10 @@ export interface KafkaWorkerMetrics {
   inFlight: number;
   /** Times this worker joined its group (1 when no rebalance happened). */
   groupJoins: number;
+  /** Times the kafkajs consumer crashed (restarted or not). */
+  crashes: number;
+  /** Events processed that carried fields the schema does not list (accepted and ignored). */
+  unknownFields: number;
 }
 
 /** A running Kafka worker. */
@@ -92,6 +111,13 @@ export interface KafkaWorker {
   stop(options?: { deadlineMs?: number }): Promise<void>;
   /** Current counters. */
   metrics(): KafkaWorkerMetrics;
+  /**
+   * Settles when the worker is finished: resolves after {@link stop}, rejects with
+   * `CF_KAFKA_FAILED` when the consumer crashed and kafkajs cannot restart it (a
+   * non-retriable error: the worker has stopped and disconnected; restart the process).
+   * Crashes kafkajs restarts from only emit `kafka.consumer-crashed`.
+   */
+  done(): Promise<void>;
   /** Event emitter of this worker. */
   readonly events: CopyForgeEvents;
 }
@@ -119,6 +145,7 @@ export function createKafkaWorker(options: KafkaWorkerOptions): KafkaWorker {
   const maxInFlight = options.maxInFlight ?? 2;
   const maxAttempts = options.maxAttempts ?? 3;
   const retryBackoffMs = options.retryBackoffMs ?? 500;
+  const noteTimeoutMs = options.noteTimeoutMs ?? 300_000;
   const heartbeatIntervalMs = options.heartbeatIntervalMs ?? 3000;
   const events = options.events ?? new CopyForgeEvents();
   const tracer = options.tracer ?? getDefaultTracer();
@@ -127,10 +154,34 @@ export function createKafkaWorker(options: KafkaWorkerOptions): KafkaWorker {
       issues: [{ path: '/brokers', rule: 'minItems', message: "'/brokers' must not be empty" }],
     });
   }
+  if (!Number.isFinite(noteTimeoutMs) || noteTimeoutMs < 1 || noteTimeoutMs > 2 ** 31 - 1) {
+    throw new CopyForgeError(
+      'CF_INVALID_CONFIG',
+      `'noteTimeoutMs' must be a number in 1..2147483647, got ${noteTimeoutMs}.`,
+      {
+        issues: [{ path: '/noteTimeoutMs', rule: 'range', message: "'/noteTimeoutMs' must be in 1..2147483647" }],
+      },
+    );
+  }
   if (!Number.isInteger(maxInFlight) || maxInFlight < 1) {
     throw new CopyForgeError('CF_INVALID_CONFIG', `'maxInFlight' must be a positive integer, got ${maxInFlight}.`);
   }
-  const counters: KafkaWorkerMetrics = { processed: 0, deadLettered: 0, failedAttempts: 0, inFlight: 0, groupJoins: 0 };
+  const maxDeadLetterBytes = options.maxDeadLetterBytes ?? 1_000_000;
+  const counters: KafkaWorkerMetrics = {
+    processed: 0,
+    deadLettered: 0,
+    failedAttempts: 0,
+    inFlight: 0,
+    groupJoins: 0,
+    crashes: 0,
+    unknownFields: 0,
+  };
+  let settle: { resolve: () => void; reject: (error: CopyForgeError) => void } | undefined;
+  const finished = new Promise<void>((resolve, reject) => {
+    settle = { resolve, reject };
+  });
+  // Nobody may be waiting on done(); an unobserved crash must not become an unhandled rejection.
+  finished.catch(() => {});
   const abandon = new AbortController();
   let consumer: Consumer | undefined;
   let producer: Producer | undefined;
@@ -173,7 +224,9 @@ export function createKafkaWorker(options: KafkaWorkerOptions): KafkaWorker {
       kind: 'dead-letter',
       message,
       error,
-      record: buildDeadLetterRecord({ key: message.key, value: message.value }, source, error),
+      record: buildDeadLetterRecord({ key: message.key, value: message.value }, source, error, {
+        maxBytes: maxDeadLetterBytes,
+      }),
     });
     let event: ReturnType<typeof parseNoteEvent>;
     try {
@@ -183,13 +236,15 @@ export function createKafkaWorker(options: KafkaWorkerOptions): KafkaWorker {
       return deadLetter(toCopyForgeError(error, 'CF_INVALID_EVENT'));
     }
     span.setAttribute('copyforge.note.id', event.note.id);
+    // Fields an upstream added are accepted; count the events that carry any.
+    if (unknownFields(event).length > 0) counters.unknownFields++;
     let lastError: CopyForgeError | undefined;
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       if (abandon.signal.aborted) return { kind: 'abandoned', message };
       try {
         // Raced against the signal: a forge that ignores it cannot hold shutdown past its deadline.
         const result: ForgeResult = await abortable(
-          options.forge.generate(event.note, { signal: abandon.signal }),
+          options.forge.generate(event.note, { signal: abandon.signal, timeoutMs: noteTimeoutMs }),
           abandon.signal,
         );
         const own = span.spanContext();
@@ -246,35 +301,46 @@ export function createKafkaWorker(options: KafkaWorkerOptions): KafkaWorker {
     const last = outcomes.at(-1);
     if (!last) return;
     const nextOffset = (BigInt(last.message.offset) + 1n).toString();
-    const byTopic = new Map<string, OutgoingRecord[]>();
-    for (const outcome of outcomes) {
-      const topic = outcome.kind === 'output' ? outputTopic : deadLetterTopic;
-      const records = byTopic.get(topic) ?? [];
-      records.push(outcome.record);
-      byTopic.set(topic, records);
-    }
-    const topicMessages = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
-    if (delivery === 'exactly-once') {
-      const transactional = await transactionalProducer(position.partition);
-      const transaction = await transactional.transaction();
-      try {
-        await transaction.sendBatch({ topicMessages });
-        await transaction.sendOffsets({
-          consumerGroupId: options.groupId,
+    const send = async (records: (outcome: Delivered) => OutgoingRecord) => {
+      const byTopic = new Map<string, OutgoingRecord[]>();
+      for (const outcome of outcomes) {
+        const topic = outcome.kind === 'output' ? outputTopic : deadLetterTopic;
+        const list = byTopic.get(topic) ?? [];
+        list.push(records(outcome));
+        byTopic.set(topic, list);
+      }
+      const topicMessages = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+      if (delivery === 'exactly-once') {
+        const transactional = await transactionalProducer(position.partition);
+        const transaction = await transactional.transaction();
+        try {
+          await transaction.sendBatch({ topicMessages });
+          await transaction.sendOffsets({
+            consumerGroupId: options.groupId,
+            topics: [{ topic: position.topic, partitions: [{ partition: position.partition, offset: nextOffset }] }],
+          });
+          await transaction.commit();
+        } catch (error) {
+          await transaction.abort().catch(() => {});
+          throw error;
+        }
+      } else {
+        await (producer as Producer).sendBatch({ acks: -1, topicMessages });
+        // Through the batch, not consumer.commitOffsets(): kafkajs drops the latter silently once
+        // consumer.stop() has begun, which would leave notes finished during shutdown uncommitted.
+        await commitOffsets({
           topics: [{ topic: position.topic, partitions: [{ partition: position.partition, offset: nextOffset }] }],
         });
-        await transaction.commit();
-      } catch (error) {
-        await transaction.abort().catch(() => {});
-        throw error;
       }
-    } else {
-      await (producer as Producer).sendBatch({ acks: -1, topicMessages });
-      // Through the batch, not consumer.commitOffsets(): kafkajs drops the latter silently once
-      // consumer.stop() has begun, which would leave notes finished during shutdown uncommitted.
-      await commitOffsets({
-        topics: [{ topic: position.topic, partitions: [{ partition: position.partition, offset: nextOffset }] }],
-      });
+    };
+    try {
+      await send((outcome) => outcome.record);
+    } catch (error) {
+      // A dead-letter topic with a lower limit than maxDeadLetterBytes: send the dead letters
+      // without their payload (the source headers still find the original) rather than crash
+      // on the same input forever.
+      if (!isTooLarge(error) || !outcomes.some((outcome) => outcome.kind === 'dead-letter')) throw error;
+      await send((outcome) => (outcome.kind === 'dead-letter' ? withoutPayload(outcome.record) : outcome.record));
     }
     for (const outcome of outcomes) {
       const source = { ...position, offset: outcome.message.offset };
@@ -399,6 +465,23 @@ export function createKafkaWorker(options: KafkaWorkerOptions): KafkaWorker {
       consumer.on(consumer.events.GROUP_JOIN, () => {
         counters.groupJoins++;
       });
+      consumer.on(consumer.events.CRASH, ({ payload }) => {
+        counters.crashes++;
+        const restarting = payload.restart === true;
+        const error = payload.error as Error;
+        const reason = `${error?.name ?? 'Error'}: ${error?.message ?? String(error)}`;
+        events.emit('kafka.consumer-crashed', { error: reason, restarting });
+        // kafkajs restarts after retriable errors; after any other it has disconnected the
+        // consumer for good. A worker that stays up then would be a silent zombie: stop it.
+        if (!restarting && !stopping) {
+          void shutDown(
+            new CopyForgeError('CF_KAFKA_FAILED', `The Kafka consumer crashed and cannot restart: ${reason}`, {
+              cause: error,
+              details: { groupId: options.groupId, inputTopic },
+            }),
+          );
+        }
+      });
       await consumer.connect();
       await consumer.subscribe({ topics: [inputTopic], fromBeginning: true });
       await consumer.run({
@@ -408,21 +491,47 @@ export function createKafkaWorker(options: KafkaWorkerOptions): KafkaWorker {
         eachBatch,
       });
     },
-    async stop(stopOptions = {}) {
-      if (stopping) return;
-      stopping = true;
-      const deadline = setTimeout(() => abandon.abort(), stopOptions.deadlineMs ?? 30_000);
-      try {
-        await consumer?.stop();
-        await consumer?.disconnect();
-      } finally {
-        clearTimeout(deadline);
-        abandon.abort();
-        await producer?.disconnect().catch(() => {});
-        for (const pending of transactionalProducers.values()) {
-          await pending.then((transactional) => transactional.disconnect()).catch(() => {});
-        }
-      }
-    },
+    stop: (stopOptions = {}) => shutDown(undefined, stopOptions.deadlineMs),
+    done: () => finished,
   };
+
+  async function shutDown(crash: CopyForgeError | undefined, deadlineMs = 30_000): Promise<void> {
+    if (stopping) return;
+    stopping = true;
+    const deadline = setTimeout(() => abandon.abort(), crash ? 0 : deadlineMs);
+    try {
+      await consumer?.stop().catch((error: unknown) => {
+        if (!crash) throw error;
+      });
+      await consumer?.disconnect().catch((error: unknown) => {
+        if (!crash) throw error;
+      });
+    } finally {
+      clearTimeout(deadline);
+      abandon.abort();
+      await producer?.disconnect().catch(() => {});
+      for (const pending of transactionalProducers.values()) {
+        await pending.then((transactional) => transactional.disconnect()).catch(() => {});
+      }
+      if (crash) settle?.reject(crash);
+      else settle?.resolve();
+    }
+  }
+}
+
+/** Whether a produce failed because a record or batch was over a topic's or broker's size limit. */
+function isTooLarge(error: unknown): boolean {
+  const seen = new Set<unknown>();
+  const visit = (value: unknown): boolean => {
+    if (typeof value !== 'object' || value === null || seen.has(value)) return false;
+    seen.add(value);
+    const candidate = value as { type?: unknown; cause?: unknown; errors?: unknown; originalError?: unknown };
+    if (candidate.type === 'MESSAGE_TOO_LARGE' || candidate.type === 'RECORD_LIST_TOO_LARGE') return true;
+    return (
+      visit(candidate.cause) ||
+      visit(candidate.originalError) ||
+      (Array.isArray(candidate.errors) && candidate.errors.some(visit))
+    );
+  };
+  return visit(error);
 }

@@ -27,12 +27,24 @@ for (let loss = 0; loss <= maxLoss + 1e-9; loss += 0.5) {
       `<text x="${margin.left - 6}" y="${y(loss) + 4}" text-anchor="end" font-size="11">${loss.toFixed(1)}</text>`,
   );
 }
-const perEpoch = Math.round(losses.length / card.hyperParameters.epochs) || losses.length;
-for (let step = perEpoch; step < losses.length; step += perEpoch) {
+// Dashed lines: the boundaries between training stages (a card with `stages`), else between epochs.
+const boundaries = [];
+if (Array.isArray(card.stages) && card.stages.length > 1) {
+  let step = 0;
+  for (const stage of card.stages.slice(0, -1)) {
+    step += stage.steps;
+    boundaries.push(step);
+  }
+} else {
+  const perEpoch = Math.round(losses.length / card.hyperParameters.epochs) || losses.length;
+  for (let step = perEpoch; step < losses.length; step += perEpoch) boundaries.push(step);
+}
+for (const step of boundaries) {
   ticks.push(
     `<line x1="${x(step)}" x2="${x(step)}" y1="${margin.top}" y2="${height - margin.bottom}" stroke="#bbb" stroke-dasharray="4 3"/>`,
   );
 }
+const boundaryLabel = Array.isArray(card.stages) && card.stages.length > 1 ? 'training stage' : 'epoch';
 const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" role="img">
 <title>Training loss per optimiser step of ${card.adapter.file}: ${losses[0]} to ${losses.at(-1)}</title>
 <rect width="100%" height="100%" fill="#fff"/>
@@ -40,7 +52,7 @@ const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${
 ${ticks.join('\n')}
 <path d="${path(losses)}" fill="none" stroke="#9ecae1" stroke-width="1"/>
 <path d="${path(smooth)}" fill="none" stroke="#08519c" stroke-width="2"/>
-<text x="${width / 2}" y="${height - 8}" text-anchor="middle" font-size="11">optimiser step (dashed: epoch boundary)</text>
+<text x="${width / 2}" y="${height - 8}" text-anchor="middle" font-size="11">optimiser step (dashed: ${boundaryLabel} boundary)</text>
 </svg>
 `;
 writeFileSync(out, svg);

@@ -1,7 +1,7 @@
 // The CLI's backend flags: which backend they build, and the flags each backend refuses. The
 // openai-compatible backend is checked against a real llama-server in
 // test/integration/cli-backends.test.ts; here a plugin's backend runs `generate` end to end.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -13,41 +13,12 @@ afterEach(() => {
   vi.unstubAllEnvs();
 });
 
-// A plugin module with two backend factories; `echo` answers the forge's schema with titles
-// that name the note and the options the factory was given.
-const pluginSource = `
-const openings = ['Why runners keep this', 'Three summer habits with', 'Morning miles and', 'The commute test for'];
-const respond = (options) => async (request) => {
-  const schema = request.responseFormat.schema;
-  const count = schema.properties.titles.minItems;
-  const text = JSON.stringify({
-    promotionTarget: schema.properties.promotionTarget.enum?.[0] ?? 'sunscreen',
-    audienceTier: schema.properties.audienceTier.const ?? schema.properties.audienceTier.enum[0],
-    titles: Array.from({ length: count }, (_, index) => ({
-      style: 'how-to',
-      title: openings[index] + ' sunscreen, from ' + options.model,
-    })),
-  });
-  return { candidates: [{ text, finishReason: 'stop' }], usage: { inputTokens: 1, outputTokens: 1 }, warnings: [] };
-};
-export let disposed = 0;
-const make = (id) => (options) => ({
-  specificationVersion: 'v1',
-  id,
-  model: { name: options.model ?? 'none' },
-  generate: respond(options),
-  async dispose() { disposed++; },
-});
-export default {
-  specificationVersion: 'v1', name: 'test-backends', version: '1.0.0', copyforge: '>=0.0.0',
-  backends: { echo: make('echo'), other: make('other') },
-};
-`;
-
+// A plugin module with two backend factories, `echo` and `other` (test/fixtures/backend-plugin.mjs),
+// copied to a fresh folder per test so its dispose counter starts at 0.
 function pluginFile(): string {
   const directory = mkdtempSync(join(tmpdir(), 'copyforge-backend-plugin-'));
   const path = join(directory, 'plugin.mjs');
-  writeFileSync(path, pluginSource);
+  copyFileSync(join(import.meta.dirname, '../../test/fixtures/backend-plugin.mjs'), path);
   return path;
 }
 
@@ -145,7 +116,7 @@ describe('createBackendFromOptions', () => {
       .map((text) => JSON.parse(text));
     expect(line.noteId).toBe('n1');
     expect(line.creatives).toHaveLength(3);
-    expect(line.creatives[0].creative.title).toMatch(/from served-model$/);
+    expect(line.creatives[0].creative.title).toMatch(/from served-model \d$/);
     expect(line.provenance.backendId).toBe('echo');
     expect(line.provenance.modelName).toBe('served-model');
     const plugin = await import(path);

@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { isCopyForgeError } from '../core/errors.js';
+import { type JsonLine, openJsonLinesWriter, readJsonLines } from '../core/jsonl.js';
 import { scoreCommand } from './commands/score.js';
-import { type JsonLine, openJsonLinesWriter, readJsonLines } from './jsonl.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'copyforge-jsonl-'));
 afterEach(() => vi.restoreAllMocks());

@@ -27,6 +27,8 @@ export interface CopyForgeEventMap {
   'kafka.message-processed': { topic: string; partition: number; offset: string; noteId: string };
   /** The Kafka worker sent an input to the dead-letter topic. */
   'kafka.message-dead-lettered': { topic: string; partition: number; offset: string; code: ErrorCode };
+  /** The worker's kafkajs consumer crashed; `restarting: false` means the worker stopped (see `done()`). */
+  'kafka.consumer-crashed': { error: string; restarting: boolean };
 }
 
 /** Every event name. */
@@ -59,6 +61,7 @@ export const eventTypes: readonly CopyForgeEventType[] = [
   'model.download-progress',
   'kafka.message-processed',
   'kafka.message-dead-lettered',
+  'kafka.consumer-crashed',
 ];
 
 const ANY = Symbol('any');

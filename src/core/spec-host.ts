@@ -48,6 +48,13 @@ export function resolveRewardModel(value: unknown): RewardModelV1 {
   if (typeof rewardModel.scoreBatch !== 'function') {
     throw new CopyForgeError('CF_INVALID_PLUGIN', `Reward model '${rewardModel.name}' has no scoreBatch function.`);
   }
+  if (rewardModel.role !== undefined && !['veto', 'rank', 'custom'].includes(rewardModel.role)) {
+    throw new CopyForgeError(
+      'CF_INVALID_PLUGIN',
+      `Reward model '${rewardModel.name}' has role ${JSON.stringify(rewardModel.role)}; it must be 'veto', 'rank' or 'custom'.`,
+      { issues: [{ path: '/role', rule: 'enum', message: "'/role' must be 'veto', 'rank' or 'custom'" }] },
+    );
+  }
   if (typeof rewardModel.configSchema !== 'object' || rewardModel.configSchema === null) {
     throw new CopyForgeError('CF_INVALID_PLUGIN', `Reward model '${rewardModel.name}' has no configSchema object.`);
   }

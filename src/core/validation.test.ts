@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { generateSchemaTypes } from '../../scripts/generate-schema-types.mjs';
 import type { Note } from '../schemas/types.js';
 import { CopyForgeError } from './errors.js';
-import { parseNoteEvent, validateNote, validateScoredCreative } from './validation.js';
+import { parseNoteEvent, unknownFields, validateNote, validateScoredCreative } from './validation.js';
 
 const sampleNotes = readFileSync(new URL('../../data/sample-notes.jsonl', import.meta.url), 'utf8')
   .trim()
@@ -45,12 +45,29 @@ describe('validateNote', () => {
     ]);
   });
 
-  it('names nested array paths and unknown properties', () => {
+  it('names nested array paths, and accepts and carries unknown properties', () => {
     const error = thrown(() => validateNote({ ...note, tags: ['ok', ''], extra: 1, createdAt: 'yesterday' }));
     const paths = error.issues.map((issue) => `${issue.path}:${issue.rule}`);
     expect(paths).toContain('/tags/1:minLength');
-    expect(paths).toContain('/extra:additionalProperties');
     expect(paths).toContain('/createdAt:format');
+    expect(paths.some((path) => path.startsWith('/extra'))).toBe(false);
+    const carried = validateNote({ ...note, likes: 12, author: { id: 'a', followers: 3 } }) as Note & {
+      likes?: number;
+    };
+    expect(carried.likes).toBe(12);
+  });
+
+  it('lists the unknown fields of an event and of a note', () => {
+    const event = {
+      schemaVersion: 1,
+      eventId: 'e1',
+      occurredAt: '2026-11-26T08:00:00Z',
+      source: 'app',
+      note: { ...note, likes: 1, author: { id: 'a', followers: 3 }, images: [{ description: 'x', url: 'u' }] },
+    };
+    expect(parseNoteEvent(JSON.stringify(event)).note.id).toBe(note.id);
+    expect(unknownFields(event)).toEqual(['/source', '/note/likes', '/note/author/followers', '/note/images/0/url']);
+    expect(unknownFields(note, 'note')).toEqual([]);
   });
 });
 
@@ -132,6 +149,56 @@ describe('parseNoteEvent on hostile input', () => {
   it('refuses a maxBytes that would switch the size limit off', () => {
     for (const maxBytes of [Number.NaN, 0, -1, Number.POSITIVE_INFINITY]) {
       expect(codeOf(() => parseNoteEvent('{}', { maxBytes }))).toBe('CF_INVALID_CONFIG');
+    }
+  });
+});
+
+describe('note text characters', () => {
+  const base = { id: 'n1', title: 'A title', body: 'A body\nwith two lines\tand a tab.', tags: ['tag'] };
+
+  it('rejects control, bidi-override and lone-surrogate characters, naming the field', () => {
+    for (const [note, path] of [
+      [{ ...base, id: 'n\u00001' }, '/id'],
+      [{ ...base, title: 'Free \u202Eenohpi' }, '/title'],
+      [{ ...base, title: 'line\nbreak' }, '/title'],
+      [{ ...base, body: 'escape \u001b[31m red' }, '/body'],
+      [{ ...base, body: 'lone \uD800 surrogate' }, '/body'],
+      [{ ...base, tags: ['ok', 'bad\u2066'] }, '/tags/1'],
+      [{ ...base, body: 'C1 \u0085 next line' }, '/body'],
+    ] as const) {
+      expect(() => validateNote(note), JSON.stringify(note)).toThrow(
+        expect.objectContaining({
+          code: 'CF_INVALID_NOTE',
+          issues: [expect.objectContaining({ path, rule: 'characters' })],
+        }),
+      );
+    }
+  });
+
+  it('keeps line breaks and tabs in the body, emoji with joiners, and CJK text', () => {
+    expect(validateNote(base).body).toContain('\n');
+    expect(validateNote({ ...base, title: '一家人👨‍👩‍👧 出游', tags: ['亲子'] }).title).toContain('\u200d');
+  });
+
+  it('applies the same rule inside note events', () => {
+    const event = {
+      schemaVersion: 1,
+      eventId: 'e1',
+      occurredAt: '2026-11-26T08:00:00Z',
+      note: { ...base, title: 'x\u202Ey' },
+    };
+    expect(() => parseNoteEvent(JSON.stringify(event))).toThrow(
+      expect.objectContaining({ code: 'CF_INVALID_EVENT', issues: [expect.objectContaining({ path: '/note/title' })] }),
+    );
+  });
+});
+
+describe('parseNoteEvent, non-object JSON', () => {
+  it('gives CF_INVALID_EVENT for every JSON value that is not an object', () => {
+    for (const text of ['[]', '[[1]]', 'null', '42', '"text"', 'true']) {
+      expect(() => parseNoteEvent(text), text).toThrow(
+        expect.objectContaining({ code: 'CF_INVALID_EVENT', message: expect.stringMatching(/must be a JSON object/) }),
+      );
     }
   });
 });

@@ -50,13 +50,22 @@ export function getAjv(): Ajv2020 {
   return sharedAjv;
 }
 
+/** Escapes one JSON-pointer reference token (RFC 6901): `~` as `~0`, `/` as `~1`. */
+export function escapePointer(token: string): string {
+  return token.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
 /** Flattens ajv errors into `{ path, rule, message }` entries that name the field. */
 export function toValidationIssues(errors: readonly ErrorObject[] | null | undefined, root = ''): ValidationIssue[] {
   return (errors ?? []).map((error) => {
+    // ajv's instancePath is an escaped JSON pointer already; property names it reports in
+    // params are raw, so they are escaped here (`a/b` is `/a~1b`, RFC 6901).
     let path = `${root}${error.instancePath}`;
-    if (error.keyword === 'required') path += `/${(error.params as { missingProperty: string }).missingProperty}`;
+    if (error.keyword === 'required') {
+      path += `/${escapePointer((error.params as { missingProperty: string }).missingProperty)}`;
+    }
     if (error.keyword === 'additionalProperties') {
-      path += `/${(error.params as { additionalProperty: string }).additionalProperty}`;
+      path += `/${escapePointer((error.params as { additionalProperty: string }).additionalProperty)}`;
     }
     const field = path === '' ? 'the input' : `'${path}'`;
     const detail =
@@ -96,8 +105,55 @@ export function createValidator<T>(schemaOrId: object | string, code: ErrorCode,
   };
 }
 
-/** Validates a note; throws `CF_INVALID_NOTE` naming each broken field. */
-export const validateNote: Validator<Note> = createValidator(noteSchema.$id, 'CF_INVALID_NOTE', 'note');
+const validateNoteShape: Validator<Note> = createValidator(noteSchema.$id, 'CF_INVALID_NOTE', 'note');
+
+// What a note's text may not contain: C0 controls (the body may have tab and line breaks),
+// DEL and C1 controls, bidi embeddings, overrides and isolates (they reorder what a reviewer
+// sees), non-characters, and lone surrogates. Zero-width joiners stay: emoji sequences use them.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
+const forbiddenInLine = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\ufffe\uffff]/u;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
+const forbiddenInBody = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\ufffe\uffff]/u;
+const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+function textIssue(path: string, text: string, forbidden: RegExp): ValidationIssue | undefined {
+  const found = forbidden.exec(text) ?? loneSurrogate.exec(text);
+  if (!found) return undefined;
+  const code = `U+${(found[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+  return {
+    path,
+    rule: 'characters',
+    message: `'${path}' contains ${code} at ${found.index}, which a note may not contain`,
+  };
+}
+
+/** Control, bidi-override and lone-surrogate characters in a schema-valid note's text fields. */
+function noteTextIssues(note: Note, prefix = ''): ValidationIssue[] {
+  const issues = [
+    textIssue(`${prefix}/id`, note.id, forbiddenInLine),
+    textIssue(`${prefix}/title`, note.title, forbiddenInLine),
+    textIssue(`${prefix}/body`, note.body, forbiddenInBody),
+    ...(note.tags ?? []).map((tag, index) => textIssue(`${prefix}/tags/${index}`, tag, forbiddenInLine)),
+  ];
+  return issues.filter((issue): issue is ValidationIssue => issue !== undefined);
+}
+
+function throwTextIssues(issues: ValidationIssue[], code: ErrorCode, what: string): void {
+  if (issues.length === 0) return;
+  throw new CopyForgeError(code, `Invalid ${what}: ${issues.map((issue) => issue.message).join('; ')}.`, { issues });
+}
+
+/**
+ * Validates a note; throws `CF_INVALID_NOTE` naming each broken field. Beyond the schema,
+ * `id`, `title` and `tags` may not contain control characters, and `body` none but tab and
+ * line breaks; no field may contain bidi overrides or isolates, non-characters or lone
+ * surrogates (docs/errors.md).
+ */
+export const validateNote: Validator<Note> = (value: unknown): Note => {
+  const note = validateNoteShape(value);
+  throwTextIssues(noteTextIssues(note), 'CF_INVALID_NOTE', 'note');
+  return note;
+};
 /** Validates labels; throws `CF_INVALID_OUTPUT`. */
 export const validateLabels: Validator<Labels> = createValidator(labelsSchema.$id, 'CF_INVALID_OUTPUT', 'labels');
 /** Validates a creative; throws `CF_INVALID_OUTPUT`. */
@@ -132,6 +188,38 @@ const validateNoteEventShape: Validator<NoteEvent> = createValidator(
   'CF_INVALID_EVENT',
   'note event',
 );
+
+const knownKeys = {
+  event: Object.keys(noteEventSchema.properties),
+  note: Object.keys(noteSchema.properties),
+  author: Object.keys(noteSchema.properties.author.properties),
+  image: Object.keys(noteSchema.properties.images.items.properties),
+};
+
+/**
+ * JSON pointers of the fields of a note event (or, with `'note'`, of a note) that the schema
+ * does not list. Such fields are accepted and carried, so an upstream that adds one does not
+ * send every event to the dead-letter topic; this says which arrived, for counting.
+ */
+export function unknownFields(value: unknown, kind: 'event' | 'note' = 'event'): string[] {
+  const found: string[] = [];
+  const extra = (object: unknown, known: readonly string[], path: string) => {
+    if (typeof object !== 'object' || object === null || Array.isArray(object)) return;
+    for (const key of Object.keys(object)) {
+      if (!known.includes(key)) found.push(`${path}/${escapePointer(key)}`);
+    }
+  };
+  const note = kind === 'event' ? (value as { note?: unknown } | null)?.note : value;
+  if (kind === 'event') extra(value, knownKeys.event, '');
+  const prefix = kind === 'event' ? '/note' : '';
+  extra(note, knownKeys.note, prefix);
+  const { author, images } = (note ?? {}) as { author?: unknown; images?: unknown };
+  extra(author, knownKeys.author, `${prefix}/author`);
+  if (Array.isArray(images)) {
+    for (const [index, image] of images.entries()) extra(image, knownKeys.image, `${prefix}/images/${index}`);
+  }
+  return found;
+}
 
 /** Options for {@link parseNoteEvent}. */
 export interface ParseNoteEventOptions {
@@ -190,18 +278,25 @@ export function parseNoteEvent(raw: string | Uint8Array, options: ParseNoteEvent
   } catch (error) {
     throw new CopyForgeError('CF_INVALID_JSON', `The event is not JSON: ${(error as Error).message}`, { cause: error });
   }
-  if (typeof value === 'object' && value !== null && !Array.isArray(value) && !('schemaVersion' in value)) {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new CopyForgeError('CF_INVALID_EVENT', `An event must be a JSON object, got ${describeValue(value)}.`, {
+      issues: [{ path: '', rule: 'type', message: 'the event must be a JSON object' }],
+    });
+  }
+  if (!('schemaVersion' in value)) {
     throw new CopyForgeError('CF_INVALID_EVENT', "The event has no '/schemaVersion'.", {
       issues: [{ path: '/schemaVersion', rule: 'required', message: "'/schemaVersion' is required" }],
     });
   }
-  const version = (value as { schemaVersion?: unknown } | null)?.schemaVersion;
-  if (typeof value === 'object' && value !== null && !supportedNoteEventVersions.includes(version as number)) {
+  const version = (value as { schemaVersion?: unknown }).schemaVersion;
+  if (!supportedNoteEventVersions.includes(version as number)) {
     throw new CopyForgeError(
       'CF_UNKNOWN_SCHEMA_VERSION',
       `'/schemaVersion' is ${describeValue(version)}; this SDK reads ${supportedNoteEventVersions.join(', ')}.`,
       { issues: [{ path: '/schemaVersion', rule: 'const', message: "'/schemaVersion' is not supported" }] },
     );
   }
-  return validateNoteEventShape(value);
+  const event = validateNoteEventShape(value);
+  throwTextIssues(noteTextIssues(event.note, '/note'), 'CF_INVALID_EVENT', 'note event');
+  return event;
 }

@@ -110,3 +110,49 @@ describe('cleanCorpus', () => {
     expect(() => cleanCorpus(base, { workers: -1 })).toThrow(/workers/);
   });
 });
+
+describe('cleanCorpus, hostile sources and options', () => {
+  it('refuses sources and options it cannot run with CF_INVALID_CONFIG naming the option, before reading', () => {
+    for (const [source, options, path] of [
+      [42, {}, '/source'],
+      [null, {}, '/source'],
+      [{ paths: 'a.jsonl' }, {}, '/source'],
+      [[], { batchSize: 0 }, '/batchSize'],
+      [[], { nearDedup: { bands: -3 } }, '/nearDedup/bands'],
+      [[], { nearDedup: { bands: 0 } }, '/nearDedup/bands'],
+      [[], { filters: { length: { min: -5, max: 'x' } } }, '/filters/length'],
+      [[], { workers: -1 }, '/workers'],
+      [[], { stages: 'x' }, '/stages'],
+    ] as const) {
+      let thrown: unknown;
+      try {
+        cleanCorpus(source as never, options as never);
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown, JSON.stringify({ source, options })).toMatchObject({
+        code: 'CF_INVALID_CONFIG',
+        issues: expect.arrayContaining([expect.objectContaining({ path: expect.stringContaining(path) })]),
+      });
+    }
+  });
+
+  it('drops documents with empty text even with filters off, and metadata nested too deep, with workers too', async () => {
+    let deep: unknown = { leaf: true };
+    for (let level = 0; level < 2500; level++) deep = { next: deep };
+    const records = [
+      { id: 'empty', text: '   ' },
+      { id: 'deep', text: base[0], metadata: deep },
+      { id: 'ok', text: base[1] },
+    ];
+    for (const workers of [0, 1]) {
+      const { documents, stats } = await collect(records, { filters: false, workers });
+      expect(
+        documents.map((document) => document.id),
+        `workers ${workers}`,
+      ).toEqual(['ok']);
+      expect(stats.stages.read?.drops['empty-text']?.count).toBe(1);
+      expect(stats.stages.read?.drops['too-deep']?.count).toBe(1);
+    }
+  });
+});

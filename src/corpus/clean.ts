@@ -1,4 +1,6 @@
 import { CopyForgeError, throwIfAborted } from '../core/errors.js';
+import { createValidator } from '../core/validation.js';
+import { cleanConfigSchema } from './config.js';
 import { ExactDeduplicator, exactKey, NearDeduplicator } from './dedup.js';
 import { defaultMinHashOptions, lshThreshold } from './minhash.js';
 import { Mixer, type MixerState, type MixOptions } from './mix.js';
@@ -331,9 +333,70 @@ export class CleanRun implements AsyncIterable<CorpusDocument> {
  * console.log(run.stats.kept, run.stats.stages['dedup:near']);
  */
 export function cleanCorpus(source: CorpusSource, options: CleanOptions = {}): CleanRun {
-  const workers = options.workers ?? 0;
-  if (!Number.isInteger(workers) || workers < 0) {
-    throw new CopyForgeError('CF_INVALID_CONFIG', `'workers' must be a non-negative integer, got ${workers}.`);
-  }
+  checkCorpusSource(source);
+  checkCleanOptions(options);
   return new CleanRun(source, options);
+}
+
+function checkCorpusSource(source: unknown): void {
+  const invalid = (message: string) =>
+    new CopyForgeError('CF_INVALID_CONFIG', `The corpus source ${message}.`, {
+      issues: [{ path: '/source', rule: 'type', message: `'/source' ${message}` }],
+    });
+  if (typeof source === 'string') {
+    if (source === '') throw invalid('is an empty path');
+    return;
+  }
+  if (typeof source !== 'object' || source === null) {
+    throw invalid(
+      `must be a path, { paths }, or an iterable of records, got ${source === null ? 'null' : typeof source}`,
+    );
+  }
+  if ('paths' in source) {
+    const { paths } = source as { paths: unknown };
+    if (!Array.isArray(paths) || paths.some((path) => typeof path !== 'string' || path === '')) {
+      throw invalid("has 'paths' that is not an array of non-empty strings");
+    }
+    return;
+  }
+  if (!(Symbol.iterator in source) && !(Symbol.asyncIterator in source)) {
+    throw invalid('must be a path, { paths }, or an iterable of records');
+  }
+}
+
+// The JSON-able options are checked against the clean.json schema once, before reading
+// anything: nonsense (batchSize 0, bands -3, length { min: -5 }) is CF_INVALID_CONFIG
+// naming the option, not a hang or a RangeError halfway through a corpus.
+const checkJsonOptions = createValidator<unknown>(
+  { ...cleanConfigSchema, title: 'CleanOptions' },
+  'CF_INVALID_CONFIG',
+  'clean options',
+);
+const jsonOptionNames = [
+  'normalise',
+  'pii',
+  'filters',
+  'exactDedup',
+  'nearDedup',
+  'examplesPerReason',
+  'workers',
+  'batchSize',
+] as const;
+
+function checkCleanOptions(options: unknown): void {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new CopyForgeError('CF_INVALID_CONFIG', 'Clean options must be an object.', {
+      issues: [{ path: '', rule: 'type', message: 'the options must be an object' }],
+    });
+  }
+  const given = options as Record<string, unknown>;
+  const json = Object.fromEntries(
+    jsonOptionNames.filter((name) => given[name] !== undefined).map((name) => [name, given[name]]),
+  );
+  checkJsonOptions(json);
+  if (given.stages !== undefined && !Array.isArray(given.stages)) {
+    throw new CopyForgeError('CF_INVALID_CONFIG', "'stages' must be an array of document stages.", {
+      issues: [{ path: '/stages', rule: 'type', message: "'/stages' must be an array" }],
+    });
+  }
 }

@@ -65,11 +65,35 @@ export function toDocument(record: unknown, fallbackId: string, source: string):
       typeof record.title === 'string' && record.title.trim() !== '' ? `${record.title}\n${record.body}` : record.body;
   }
   if (text === undefined) return { reason: 'no-text', detail: 'expected text, content or title/body' };
+  if (text.trim() === '') return { reason: 'empty-text', detail: 'the text is empty or only whitespace' };
+  // Worker threads and the shard writer copy metadata recursively; a record nested thousands
+  // of levels deep would overflow their stacks (a silent hang in a worker), so it stops here.
+  const depth = nestingDepth(record.metadata, maxMetadataDepth);
+  if (depth > maxMetadataDepth) {
+    return { reason: 'too-deep', detail: `metadata nests more than ${maxMetadataDepth} levels` };
+  }
   const id = typeof record.id === 'string' || typeof record.id === 'number' ? String(record.id) : fallbackId;
   const metadata: DocumentMetadata = isPlainObject(record.metadata) ? { ...record.metadata } : {};
   if (Array.isArray(record.tags))
     metadata.hashtags = record.tags.filter((tag): tag is string => typeof tag === 'string');
   return { id, text, source: typeof record.source === 'string' ? record.source : source, metadata };
+}
+
+/** Deepest metadata nesting a document may have (JSON objects and arrays). */
+export const maxMetadataDepth = 64;
+
+/** Nesting depth of a JSON value, counted without recursion and up to `limit + 1`. */
+function nestingDepth(value: unknown, limit: number): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop() as [unknown, number];
+    if (typeof current !== 'object' || current === null) continue;
+    deepest = Math.max(deepest, depth);
+    if (deepest > limit) return deepest;
+    for (const child of Object.values(current)) stack.push([child, depth + 1]);
+  }
+  return deepest;
 }
 
 /** Reads a raw item into a document, parsing JSONL lines. */
@@ -91,23 +115,31 @@ export function isJsonLinesPath(path: string): boolean {
   return /\.(jsonl|ndjson|json)(\.gz)?$/i.test(path);
 }
 
-/** Reads a file line by line (gzip by extension), yielding raw items; blank lines are skipped. */
+/**
+ * Reads a file line by line (gzip by extension), yielding raw items; blank lines are skipped
+ * and a UTF-8 byte-order mark before the first line is dropped. `-` reads standard input as
+ * JSON Lines.
+ */
 export async function* readCorpusFile(path: string): AsyncGenerator<RawItem> {
-  const file = createReadStream(path);
-  await new Promise<void>((resolvePromise, reject) => {
-    file.once('open', () => resolvePromise());
-    file.once('error', (error) =>
-      reject(new CopyForgeError('CF_INPUT_READ_FAILED', `Cannot read '${path}': ${error.message}`, { cause: error })),
-    );
-  });
+  const stdin = path === '-';
+  const file = stdin ? process.stdin : createReadStream(path);
+  if (!stdin) {
+    await new Promise<void>((resolvePromise, reject) => {
+      file.once('open', () => resolvePromise());
+      file.once('error', (error: Error) =>
+        reject(new CopyForgeError('CF_INPUT_READ_FAILED', `Cannot read '${path}': ${error.message}`, { cause: error })),
+      );
+    });
+  }
   const input = path.endsWith('.gz') ? file.pipe(createGunzip()) : file;
-  const format = isJsonLinesPath(path) ? 'jsonl' : 'text';
-  const source = basename(path);
+  const format = stdin || isJsonLinesPath(path) ? 'jsonl' : 'text';
+  const source = stdin ? 'stdin' : basename(path);
   const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
   let lineNumber = 0;
   try {
-    for await (const line of lines) {
+    for await (const raw of lines) {
       lineNumber++;
+      const line = lineNumber === 1 && raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
       if (line.trim() === '') continue;
       yield { format, value: line, fallbackId: `${source}:${lineNumber}`, source };
     }
@@ -117,7 +149,7 @@ export async function* readCorpusFile(path: string): AsyncGenerator<RawItem> {
     });
   } finally {
     lines.close();
-    file.destroy();
+    if (!stdin) file.destroy();
   }
 }
 
@@ -165,7 +197,8 @@ async function walk(directory: string): Promise<string[]> {
 
 /**
  * Expands paths and globs (`*`, `?`, `**`) into a sorted list of files. A plain path must
- * exist; a glob that matches nothing is an error (`CF_INPUT_READ_FAILED`).
+ * exist; a glob that matches nothing is an error (`CF_INPUT_READ_FAILED`); `-` (standard
+ * input) is kept as is.
  *
  * @example
  * await expandInputs(['data/*.jsonl.gz', 'extra.txt']);
@@ -173,6 +206,10 @@ async function walk(directory: string): Promise<string[]> {
 export async function expandInputs(patterns: readonly string[]): Promise<string[]> {
   const files: string[] = [];
   for (const pattern of patterns) {
+    if (pattern === '-') {
+      files.push(pattern);
+      continue;
+    }
     if (!/[*?]/.test(pattern)) {
       try {
         await stat(pattern);

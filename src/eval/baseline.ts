@@ -1,5 +1,5 @@
 import { CopyForgeError } from '../core/errors.js';
-import { createSeededRandom, shuffled } from './random.js';
+import { createSeededRandom, shuffled } from '../core/random.js';
 
 /** One original note–title pair of the corpus: the baseline's sampling pool. */
 export interface TitlePoolEntry {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { isCopyForgeError } from '../core/errors.js';
+import { createSeededRandom, shuffled } from '../core/random.js';
 import { sampleBaseline } from './baseline.js';
 import { bootstrapInterval, cohenAgreement, computeGsb, type GsbVerdict } from './gsb.js';
-import { createSeededRandom, shuffled } from './random.js';
 
 function verdicts(good: number, same: number, bad: number): GsbVerdict[] {
   return [

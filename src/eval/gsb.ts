@@ -1,5 +1,5 @@
 import { CopyForgeError } from '../core/errors.js';
-import { createSeededRandom, randomInteger } from './random.js';
+import { createSeededRandom, randomInteger } from '../core/random.js';
 
 /**
  * A side-by-side verdict from the system's point of view: `good` when the system's

@@ -1,6 +1,6 @@
-import type { JsonLine } from '../cli/jsonl.js';
-import { readJsonLines } from '../cli/jsonl.js';
 import { CopyForgeError, isCopyForgeError, type ValidationIssue } from '../core/errors.js';
+import type { JsonLine } from '../core/jsonl.js';
+import { readJsonLines } from '../core/jsonl.js';
 import { createValidator, validateNote, validateScoredCreative } from '../core/validation.js';
 import type { Note, ScoredCreative } from '../schemas/types.js';
 import type { BaselineTitles } from './baseline.js';

@@ -1,4 +1,5 @@
 import { CopyForgeError, throwIfAborted, toCopyForgeError } from '../core/errors.js';
+import { parseModelJson } from '../core/json-keys.js';
 import { mapConcurrent } from '../core/runner.js';
 import { createValidator } from '../core/validation.js';
 import type { Note } from '../schemas/types.js';
@@ -171,15 +172,14 @@ async function askOnce(
         signal: options.signal,
       });
       const text = result.candidates[0]?.text ?? '';
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(text);
-      } catch (error) {
-        throw new CopyForgeError('CF_INVALID_OUTPUT', `The judge did not answer JSON: ${text.slice(0, 80)}`, {
-          cause: error,
-        });
+      const parsed = parseModelJson(text);
+      if (!parsed.ok) {
+        throw new CopyForgeError(
+          'CF_INVALID_OUTPUT',
+          `The judge did not answer valid JSON (${parsed.reason}): ${text.slice(0, 80)}`,
+        );
       }
-      return validateJudgeAnswer(parsed);
+      return validateJudgeAnswer(parsed.value);
     } catch (error) {
       lastError = toCopyForgeError(error, 'CF_BACKEND_REQUEST_FAILED');
       if (lastError.code === 'CF_ABORTED' || !lastError.retriable) throw lastError;

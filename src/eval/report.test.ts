@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { JsonLine } from '../cli/jsonl.js';
 import { CopyForgeError } from '../core/errors.js';
+import type { JsonLine } from '../core/jsonl.js';
 import type { ScoredCreative } from '../schemas/types.js';
 import { parseBaselineTitles, parseStoredJudgements, parseSystemResults } from './inputs.js';
 import { renderReport } from './render.js';

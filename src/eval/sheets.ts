@@ -1,8 +1,8 @@
 import { CopyForgeError, type ValidationIssue } from '../core/errors.js';
+import { createSeededRandom, randomInteger, shuffled } from '../core/random.js';
 import { parseCsv, toCsv } from './csv.js';
 import { type AgreementResult, cohenAgreement, computeGsb, type GsbResult, type GsbVerdict } from './gsb.js';
 import type { GsbJudgement, GsbPair } from './judge.js';
-import { createSeededRandom, randomInteger, shuffled } from './random.js';
 
 /** The columns of a blind GSB sheet, in order. */
 export const gsbSheetColumns = ['row', 'note_id', 'goal', 'note', 'titles_1', 'titles_2', 'verdict', 'reason'] as const;

@@ -2,10 +2,10 @@
 // for the sample notes, so report tests and the browser check have realistic input.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { createSeededRandom, randomInteger } from '../core/random.js';
 import type { Note, RewardScore, ScoredCreative } from '../schemas/types.js';
 import type { GsbVerdict } from './gsb.js';
 import type { StoredJudgement, SystemNoteResult } from './inputs.js';
-import { createSeededRandom, randomInteger } from './random.js';
 import { extractSalientItems } from './salient.js';
 
 /** The sample notes shipped in `data/sample-notes.jsonl`. */

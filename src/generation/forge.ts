@@ -2,7 +2,9 @@ import { randomInt } from 'node:crypto';
 import type { Tracer } from '@opentelemetry/api';
 import { CopyForgeError, throwIfAborted, toCopyForgeError } from '../core/errors.js';
 import type { CopyForgeEvents } from '../core/events.js';
+import { parseModelJson } from '../core/json-keys.js';
 import { Pipeline, type PipelineResult } from '../core/runner.js';
+import { abortable } from '../core/sleep.js';
 import { recordSpan } from '../core/telemetry.js';
 import { validateNote, validateScoredCreative } from '../core/validation.js';
 import { createRewardModelHost, type RewardModelHostOptions, type RewardModelSource } from '../rm/host.js';
@@ -10,6 +12,7 @@ import type { Creative, CreativeProvenance, Note, ScoredCreative } from '../sche
 import type { ModelBackendV1, SamplingOptionsV1 } from '../spec/model-backend-v1.js';
 import type { WarningV1 } from '../spec/shared-v1.js';
 import { VERSION } from '../version.js';
+import { checkForgeOptions, checkGenerateOptions } from './forge-options.js';
 import { detectLanguage, type PromptLanguage } from './language.js';
 import { buildTitlesSchema, type TitlesOutput, type TitlesSchemaOptions } from './output-schema.js';
 import { buildTitlesMessages, tagCandidates, titlesPromptVersion } from './prompts/titles.js';
@@ -88,6 +91,11 @@ export interface ForgeOptions {
   sampling?: Omit<SamplingOptionsV1, 'seed' | 'maxTokens' | 'stop'>;
   /** Notes in flight at once in `generateMany`. @default 2 */
   concurrency?: number;
+  /**
+   * Deadline for one note, in ms (generation and scoring): past it `generate` rejects with
+   * `CF_TIMEOUT` and aborts the backend call. @default none
+   */
+  timeoutMs?: number;
   /** Receives `generate.*` events. */
   events?: CopyForgeEvents;
   /** Tracer for spans. @default the global tracer (no-op unless registered) */
@@ -104,8 +112,13 @@ export interface GenerateOptions {
   promotionTarget?: string;
   /** Seed for reproducible output. @default random, recorded in provenance */
   seed?: number;
-  /** Cancels generation. */
+  /**
+   * Cancels generation. `generate` rejects with `CF_ABORTED` as soon as it fires, even when
+   * the backend ignores the signal.
+   */
   signal?: AbortSignal;
+  /** Deadline for this note in ms; `CF_TIMEOUT` past it. @default the forge's `timeoutMs` */
+  timeoutMs?: number;
 }
 
 /** The result of one note. */
@@ -129,6 +142,11 @@ export interface ForgeResult {
 export interface Forge {
   /** Generates, de-duplicates and scores titles for one note. */
   generate(note: Note, options?: GenerateOptions): Promise<ForgeResult>;
+  /**
+   * Releases what the forge created: the reward-model host of `rewardModels` and its worker
+   * threads. The backend is the caller's and stays open. A later `generate` starts a new host.
+   */
+  close(): Promise<void>;
   /**
    * Streams results for many notes with bounded concurrency, in input order. A failing
    * note yields `{ ok: false, error }` and the rest go on.
@@ -156,15 +174,13 @@ const acceptAllScorer: CreativeScorer = {
  * const result = await forge.generate(note, { audienceTier: 'students' });
  */
 export function createForge(options: ForgeOptions): Forge {
+  checkForgeOptions(options);
   const { backend } = options;
-  if (typeof backend?.generate !== 'function') {
-    throw new CopyForgeError('CF_CAPABILITY_MISSING', `Backend '${backend?.id}' cannot generate text.`);
+  if (typeof backend.generate !== 'function') {
+    throw new CopyForgeError('CF_CAPABILITY_MISSING', `Backend '${backend.id}' cannot generate text.`);
   }
   const generateText = backend.generate.bind(backend);
   const titlesPerNote = options.titlesPerNote ?? 12;
-  if (!Number.isInteger(titlesPerNote) || titlesPerNote < 1 || titlesPerNote > 32) {
-    throw new CopyForgeError('CF_INVALID_CONFIG', `'titlesPerNote' must be an integer in 1..32, got ${titlesPerNote}.`);
-  }
   const styles = options.styles ?? defaultTitleStyles;
   const audienceTiers = options.audienceTiers ?? defaultAudienceTiers;
   const audienceTierLabels = options.audienceTierLabels ?? defaultAudienceTierLabels;
@@ -178,6 +194,8 @@ export function createForge(options: ForgeOptions): Forge {
   // near-duplicates from 55 of 92 generated titles to 6 of 53 (4 sample notes).
   const sampling = { temperature: 0.8, topP: 0.95, repeatPenalty: 1.1, presencePenalty: 0.6, ...options.sampling };
   let scorerPromise: Promise<CreativeScorer> | undefined;
+  // The reward-model host this forge created (and must close: isolated plugins run in worker threads).
+  let ownedHost: { close(): Promise<void> } | undefined;
   // The host loads plugins asynchronously, so it is created on first use.
   const getScorer = (): Promise<CreativeScorer> => {
     scorerPromise ??= (async () => {
@@ -188,6 +206,7 @@ export function createForge(options: ForgeOptions): Forge {
         rewardModels: options.rewardModels,
         events: options.events,
       });
+      ownedHost = host;
       return {
         rewardModels: host.rewardModels,
         score: (note, creatives, scoreOptions) => host.scoreAndSelect(note, creatives, scoreOptions),
@@ -199,8 +218,45 @@ export function createForge(options: ForgeOptions): Forge {
     return scorerPromise;
   };
 
+  // The caller's signal and the deadline, raced against the work: a backend or reward model
+  // that ignores its signal cannot keep `generate` pending after an abort or past the deadline.
   async function generate(input: Note, call: GenerateOptions = {}): Promise<ForgeResult> {
+    checkGenerateOptions(call);
     const note = validateNote(input);
+    const timeoutMs = call.timeoutMs ?? options.timeoutMs;
+    if (call.signal === undefined && timeoutMs === undefined) return generateNote(note, call);
+    const controller = new AbortController();
+    const stop = () => controller.abort(call.signal?.reason);
+    call.signal?.addEventListener('abort', stop, { once: true });
+    if (call.signal?.aborted) stop();
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(
+            () =>
+              controller.abort(
+                new CopyForgeError('CF_TIMEOUT', `Note '${note.id}' was not done within ${timeoutMs} ms.`, {
+                  details: { noteId: note.id, timeoutMs },
+                }),
+              ),
+            timeoutMs,
+          );
+    try {
+      return await abortable(generateNote(note, { ...call, signal: controller.signal }), controller.signal).catch(
+        (error: unknown) => {
+          const reason = controller.signal.reason;
+          if (controller.signal.aborted && reason instanceof CopyForgeError && reason.code === 'CF_TIMEOUT')
+            throw reason;
+          throw error;
+        },
+      );
+    } finally {
+      clearTimeout(timer);
+      call.signal?.removeEventListener('abort', stop);
+    }
+  }
+
+  async function generateNote(note: Note, call: GenerateOptions): Promise<ForgeResult> {
     const started = performance.now();
     return recordSpan(
       { name: 'copyforge.generate.note', attributes: { 'copyforge.note.id': note.id }, tracer: options.tracer },
@@ -224,9 +280,6 @@ export function createForge(options: ForgeOptions): Forge {
               ],
             },
           );
-        }
-        if (call.audienceTier !== undefined && call.audienceTier.trim() === '') {
-          throw new CopyForgeError('CF_INVALID_CONFIG', "'audienceTier' must not be empty.");
         }
         const seed = call.seed ?? randomInt(0, 2 ** 31 - 1);
         const warnings: WarningV1[] = [];
@@ -403,6 +456,13 @@ export function createForge(options: ForgeOptions): Forge {
 
   return {
     generate,
+    async close() {
+      const pending = scorerPromise;
+      scorerPromise = undefined;
+      await pending?.catch(() => {});
+      await ownedHost?.close();
+      ownedHost = undefined;
+    },
     generateMany(notes, runOptions = {}) {
       const { seed, ...pipelineOptions } = runOptions;
       const pipeline = Pipeline.from<unknown>().pipe({
@@ -423,18 +483,28 @@ function hasLoneSurrogate(text: string): boolean {
 }
 
 function parseOutput(text: string, options: TitlesSchemaOptions): TitlesOutput | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
+  // Duplicate keys are invalid too: JSON.parse would keep the last "title" silently.
+  const parsed = parseModelJson(text);
+  if (!parsed.ok) return undefined;
+  const value = parsed.value;
   // The grammar should guarantee this shape; HTTP backends without grammar support may not.
   // Checked by hand: compiling a fresh ajv schema per call would grow ajv's cache forever.
   const output = value as Partial<TitlesOutput> | null;
+  // The schema's additionalProperties: false, for backends that do not enforce the grammar.
+  const onlyKeys = (entry: object, allowed: readonly string[]) =>
+    Object.keys(entry).every((key) => allowed.includes(key));
+  if (
+    typeof output !== 'object' ||
+    output === null ||
+    !onlyKeys(output, ['promotionTarget', 'audienceTier', 'titles'])
+  ) {
+    return undefined;
+  }
   const isText = (entry: unknown, min: number, max: number) =>
     typeof entry === 'string' && [...entry].length >= min && [...entry].length <= max;
-  if (!output || !isText(output.promotionTarget, 1, 64) || !isText(output.audienceTier, 1, 64)) return undefined;
+  // A free-text target has the schema's 24-character bound; a fixed one or a tag is checked below.
+  const targetLimit = options.promotionTarget === undefined && !options.promotionTargets?.length ? 24 : 64;
+  if (!isText(output.promotionTarget, 1, targetLimit) || !isText(output.audienceTier, 1, 64)) return undefined;
   if (options.promotionTarget !== undefined && output.promotionTarget !== options.promotionTarget) return undefined;
   if (
     options.promotionTarget === undefined &&
@@ -452,6 +522,7 @@ function parseOutput(text: string, options: TitlesSchemaOptions): TitlesOutput |
     (entry) =>
       typeof entry === 'object' &&
       entry !== null &&
+      onlyKeys(entry, ['title', 'style']) &&
       options.styleIds.includes(entry.style) &&
       isText(entry.title, options.minTitleLength, options.maxTitleLength),
   );

@@ -1,3 +1,5 @@
+import { characterNgrams } from '../text/ngrams.js';
+
 /** Lower-cases, applies NFKC and drops spaces and punctuation, so trivial variants compare equal. */
 export function normaliseTitle(title: string): string {
   return title
@@ -6,17 +8,7 @@ export function normaliseTitle(title: string): string {
     .replace(/[\s\p{P}\p{S}]+/gu, '');
 }
 
-/** The set of character n-grams of a normalised text (the text itself when shorter than n). */
-export function characterNgrams(text: string, n = 2): Set<string> {
-  const characters = [...text];
-  const grams = new Set<string>();
-  if (characters.length < n) {
-    if (characters.length > 0) grams.add(characters.join(''));
-    return grams;
-  }
-  for (let index = 0; index + n <= characters.length; index++) grams.add(characters.slice(index, index + n).join(''));
-  return grams;
-}
+export { characterNgrams };
 
 /** Jaccard similarity of the character bigrams of two titles after normalisation, 0..1. */
 export function titleSimilarity(left: string, right: string): number {

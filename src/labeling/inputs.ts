@@ -1,5 +1,5 @@
-import type { JsonLine } from '../cli/jsonl.js';
 import { CopyForgeError, isCopyForgeError, type ValidationIssue } from '../core/errors.js';
+import type { JsonLine } from '../core/jsonl.js';
 import { createValidator } from '../core/validation.js';
 import type { Note } from '../schemas/types.js';
 import type { StyledTitle } from './datasets.js';

@@ -1,6 +1,7 @@
 import type { Tracer } from '@opentelemetry/api';
 import { CopyForgeError, throwIfAborted, toCopyForgeError } from '../core/errors.js';
 import type { CopyForgeEvents } from '../core/events.js';
+import { parseModelJson } from '../core/json-keys.js';
 import { Pipeline, type PipelineResult } from '../core/runner.js';
 import { validateLabels, validateNote } from '../core/validation.js';
 import { detectLanguage, type PromptLanguage } from '../generation/language.js';
@@ -172,13 +173,9 @@ function parseUnifiedOutput(
   options: TitlesSchemaOptions,
   labels: ReturnType<typeof controlLabels>,
 ): (LabelsOutput & { titles: string[] }) | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  const output = value as Partial<TitlesOutput> | null;
+  const parsed = parseModelJson(text);
+  if (!parsed.ok) return undefined;
+  const output = parsed.value as Partial<TitlesOutput> | null;
   if (typeof output !== 'object' || output === null || !Array.isArray(output.titles)) return undefined;
   const target = typeof output.promotionTarget === 'string' ? output.promotionTarget.trim() : '';
   if (target === '' || (options.promotionTargets?.length && !options.promotionTargets.includes(target))) {

@@ -1,3 +1,4 @@
+import { parseModelJson } from '../core/json-keys.js';
 import type { Note } from '../schemas/types.js';
 import type { LabelAgreement } from './cache.js';
 import { checkGrounding, normaliseForGrounding } from './grounding.js';
@@ -12,13 +13,9 @@ import { type LabelTaxonomy, type ReachTier, reachTiers } from './taxonomy.js';
  * ajv's cache forever).
  */
 export function parseLabelsOutput(text: string, taxonomy: LabelTaxonomy, titleCount: number): LabelsOutput | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  const output = value as Partial<LabelsOutput> | null;
+  const parsed = parseModelJson(text);
+  if (!parsed.ok) return undefined;
+  const output = parsed.value as Partial<LabelsOutput> | null;
   if (typeof output !== 'object' || output === null || Array.isArray(output)) return undefined;
   const target = typeof output.promotionTarget === 'string' ? output.promotionTarget.trim() : '';
   if (target === '' || [...target].length > maxPromotionTargetLength) return undefined;

@@ -98,3 +98,38 @@ describe('copyforge rm train', () => {
     expect(error.join('\n')).toMatch(/Usage: copyforge rm train/);
   });
 });
+
+describe('copyforge score, titles written by people', () => {
+  it('accepts minimal rows { noteId, title } with optional style and controls', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'copyforge-score-minimal-'));
+    const input = join(directory, 'titles.jsonl');
+    const output = join(directory, 'scored.jsonl');
+    writeFileSync(
+      input,
+      `${[
+        { noteId: 'zh-001', title: '通勤两小时也不怕晒的防晒霜' },
+        { noteId: 'zh-001', title: '128元一支的清爽防晒', style: 'number-list', audienceTier: 'students' },
+      ]
+        .map((row) => JSON.stringify(row))
+        .join('\n')}\n`,
+    );
+    quietConsole();
+    expect(await scoreCommand.run({ in: input, out: output, quiet: true }, [])).toBe(0);
+    const scored = readFileSync(output, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(scored).toHaveLength(2);
+    const byTitle = Object.fromEntries(scored.map((entry) => [entry.creative.title, entry.creative]));
+    expect(byTitle['通勤两小时也不怕晒的防晒霜']).toMatchObject({
+      id: 'zh-001#line-1',
+      style: 'unspecified',
+      controls: { promotionTarget: '防晒', audienceTier: 'broad' },
+    });
+    expect(byTitle['128元一支的清爽防晒']).toMatchObject({
+      style: 'number-list',
+      controls: { audienceTier: 'students' },
+    });
+    for (const entry of scored) expect(entry.scores[0].rewardModel).toBe('usability');
+  });
+});

@@ -241,3 +241,95 @@ describe('reward model registration', () => {
     ]);
   });
 });
+
+describe('reward-model host, hostile plugins and options', () => {
+  const verdicts = async (host: Awaited<ReturnType<typeof createRewardModelHost>>, model: string) =>
+    (await host.scoreCandidates(note, creatives)).map(
+      (entry) => entry.scores.find((score) => score.rewardModel === model)?.verdict,
+    );
+
+  it('turns a sparse score array or a throwing getter into unknown verdicts with an event, not a crash', async () => {
+    const events = new CopyForgeEvents();
+    const errors: string[] = [];
+    events.on('rm.plugin-error', ({ payload }) => void errors.push(payload.rewardModel));
+    const sparse = brokenModel('sparse', async (candidates) => new Array(candidates.length));
+    const getter = brokenModel('getter', async (candidates) =>
+      candidates.map(() => ({
+        get score(): number {
+          throw new Error('boom');
+        },
+        verdict: 'pass' as const,
+        reasons: [],
+      })),
+    );
+    const host = await createRewardModelHost({ rewardModels: [sparse, getter, lengthModel], events });
+    expect(await verdicts(host, 'sparse')).toEqual(['unknown', 'unknown', 'unknown']);
+    expect(await verdicts(host, 'getter')).toEqual(['unknown', 'unknown', 'unknown']);
+    expect(await verdicts(host, 'length')).toEqual(['pass', 'pass', 'pass']);
+    expect(errors).toEqual(expect.arrayContaining(['sparse', 'getter']));
+    const selected = await host.scoreAndSelect(note, creatives);
+    expect(selected).toHaveLength(3);
+  });
+
+  it('keeps one plugin from changing what the others score', async () => {
+    const saboteur = brokenModel('saboteur', async (candidates) => {
+      (candidates as unknown as unknown[]).splice(0);
+      return [];
+    });
+    const host = await createRewardModelHost({ rewardModels: [saboteur, lengthModel] });
+    expect(await verdicts(host, 'saboteur')).toEqual(['unknown', 'unknown', 'unknown']);
+    expect(await verdicts(host, 'length')).toEqual(['pass', 'pass', 'pass']);
+  });
+
+  it('times out a plugin whose init never settles instead of hanging', async () => {
+    const plugin = definePlugin({
+      name: 'slow-init',
+      version: '1.0.0',
+      copyforge: `^${VERSION}`,
+      rewardModels: [lengthModel],
+      init: () => new Promise<void>(() => {}),
+    });
+    const host = await createRewardModelHost({ rewardModels: [plugin], timeoutMs: 150 });
+    const started = Date.now();
+    expect(await verdicts(host, 'length')).toEqual(['unknown', 'unknown', 'unknown']);
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('registers a config schema with an $id in a second host, and models named like Object.prototype members', async () => {
+    const withId = defineRewardModel({
+      name: 'toString',
+      version: '1.0.0',
+      configSchema: { $id: 'https://example.com/rm-config.json', type: 'object' },
+      async scoreBatch(candidates) {
+        return candidates.map(() => ({ score: 1, verdict: 'pass' as const, reasons: [] }));
+      },
+    });
+    for (let round = 0; round < 2; round++) {
+      const host = await createRewardModelHost({ rewardModels: [withId] });
+      expect(await verdicts(host, 'toString')).toEqual(['pass', 'pass', 'pass']);
+    }
+  });
+
+  it('names the field of a config that holds a function, and refuses bad host options', async () => {
+    await expect(
+      createRewardModelHost({ rewardModels: [lengthModel], configs: { length: { maxLength: () => 3 } } }),
+    ).rejects.toMatchObject({ code: 'CF_INVALID_CONFIG', issues: [{ path: '/configs/length/maxLength' }] });
+    for (const [options, path] of [
+      [{ rewardModels: [lengthModel], timeoutMs: 2 ** 31 }, '/timeoutMs'],
+      [{}, '/rewardModels'],
+      [{ rewardModels: null }, '/rewardModels'],
+      [{ rewardModels: {} }, '/rewardModels'],
+      [{ rewardModels: [{ module: 5 }] }, '/rewardModels/0/module'],
+      [{ rewardModels: [lengthModel], isolation: 5 }, '/isolation'],
+      [{ rewardModels: [42] }, '/rewardModels/0'],
+    ] as const) {
+      await expect(createRewardModelHost(options as never), JSON.stringify(options)).rejects.toMatchObject({
+        code: 'CF_INVALID_CONFIG',
+        issues: [expect.objectContaining({ path })],
+      });
+    }
+    await expect(
+      createRewardModelHost({ rewardModels: [{ ...lengthModel, role: 'banana' } as never] }),
+    ).rejects.toMatchObject({ code: 'CF_INVALID_PLUGIN', issues: [{ path: '/role' }] });
+  });
+});

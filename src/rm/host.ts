@@ -2,12 +2,12 @@ import { CopyForgeError, isCopyForgeError, toCopyForgeError } from '../core/erro
 import type { CopyForgeEvents } from '../core/events.js';
 import { resolvePlugin, resolveRewardModel } from '../core/spec-host.js';
 import { recordSpan } from '../core/telemetry.js';
-import { createValidator } from '../core/validation.js';
+import { createValidator, escapePointer } from '../core/validation.js';
 import type { Creative, Note, RewardScore, ScoredCreative } from '../schemas/types.js';
 import type { ModelBackendV1 } from '../spec/model-backend-v1.js';
 import type { PluginV1 } from '../spec/plugin-v1.js';
 import type { RewardCandidateV1, RewardModelRoleV1, RewardModelV1, RewardScoreV1 } from '../spec/reward-model-v1.js';
-import { type BatchRequest, runInProcess, WorkerRunner } from './isolation.js';
+import { type BatchRequest, runInProcess, WorkerRunner, withDeadline } from './isolation.js';
 import { loadPluginModule } from './load.js';
 import { applyPolicy, type PolicyOptions } from './policy.js';
 
@@ -108,19 +108,63 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+/** The JSON pointer of the first value JSON cannot hold (a function, Symbol, BigInt), or undefined. */
+function unclonablePath(value: unknown, path = '', seen = new Set<unknown>()): string | undefined {
+  if (typeof value === 'function' || typeof value === 'symbol' || typeof value === 'bigint') return path || '/';
+  if (typeof value !== 'object' || value === null || seen.has(value)) return undefined;
+  seen.add(value);
+  for (const key of Reflect.ownKeys(value)) {
+    const child = `${path}/${escapePointer(String(key))}`;
+    if (typeof key === 'symbol') return child;
+    const found = unclonablePath((value as Record<string, unknown>)[key], child, seen);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+// Config schemas by the schema object: registering the same reward model in a second host
+// reuses the compiled validator (ajv refuses a second schema with the same $id).
+const configValidators = new WeakMap<object, (value: unknown) => unknown>();
+
 function validateConfig(model: RewardModelV1, raw: unknown): Readonly<Record<string, unknown>> {
+  const bad = unclonablePath(raw);
+  if (bad !== undefined) {
+    const path = `/configs/${escapePointer(model.name)}${bad === '/' ? '' : bad}`;
+    throw new CopyForgeError(
+      'CF_INVALID_CONFIG',
+      `The config of reward model '${model.name}' holds a value JSON cannot carry at '${path}' (a function, Symbol or BigInt).`,
+      {
+        issues: [{ path, rule: 'type', message: `'${path}' must be JSON data` }],
+        details: { rewardModel: model.name },
+      },
+    );
+  }
   let validate: (value: unknown) => unknown;
   try {
-    validate = createValidator(model.configSchema, 'CF_INVALID_CONFIG', `config of reward model '${model.name}'`);
+    const schema = model.configSchema as object;
+    let cached = configValidators.get(schema);
+    if (!cached) {
+      cached = createValidator(schema, 'CF_INVALID_CONFIG', `config of reward model '${model.name}'`);
+      configValidators.set(schema, cached);
+    }
+    validate = cached;
     const config = structuredClone(raw ?? {});
     validate(config);
     return deepFreeze(config as Record<string, unknown>);
   } catch (error) {
     if (isCopyForgeError(error, 'CF_INVALID_CONFIG')) {
-      throw new CopyForgeError('CF_INVALID_CONFIG', error.message, {
-        issues: error.issues.map((issue) => ({ ...issue, path: `/configs/${model.name}${issue.path}` })),
-        details: { rewardModel: model.name },
-      });
+      // The issues re-rooted under /configs/<name>, their messages naming the same path.
+      const prefix = `/configs/${escapePointer(model.name)}`;
+      const issues = error.issues.map((issue) => ({
+        ...issue,
+        path: `${prefix}${issue.path}`,
+        message: issue.message.replace(issue.path === '' ? 'the input' : `'${issue.path}'`, `'${prefix}${issue.path}'`),
+      }));
+      throw new CopyForgeError(
+        'CF_INVALID_CONFIG',
+        `Invalid config of reward model '${model.name}': ${issues.map((issue) => issue.message).join('; ')}.`,
+        { issues, details: { rewardModel: model.name } },
+      );
     }
     // ajv could not compile the schema itself.
     throw new CopyForgeError(
@@ -161,6 +205,57 @@ function toCandidate(creative: Creative): RewardCandidateV1 {
   };
 }
 
+function hostOptionError(path: string, message: string): CopyForgeError {
+  return new CopyForgeError('CF_INVALID_CONFIG', `'${path.slice(1)}' ${message}`, {
+    issues: [{ path, rule: 'type', message: `'${path}' ${message}` }],
+  });
+}
+
+const isolationModes: readonly IsolationMode[] = ['in-process', 'worker'];
+
+/** The host's own options, before anything is loaded: `CF_INVALID_CONFIG` naming the option. */
+function checkHostOptions(options: RewardModelHostOptions): void {
+  if (typeof options !== 'object' || options === null) throw hostOptionError('/', 'must be an options object');
+  const { timeoutMs, rewardModels, isolation, configs } = options;
+  // setTimeout clamps anything above 2^31 - 1 ms to 1 ms.
+  if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs > 0 && timeoutMs <= 2 ** 31 - 1)) {
+    throw hostOptionError('/timeoutMs', `must be a number in (0, 2147483647], got ${String(timeoutMs)}`);
+  }
+  if (!Array.isArray(rewardModels)) {
+    throw hostOptionError(
+      '/rewardModels',
+      `must be an array of reward models, plugins or module specifiers, got ${rewardModels === null ? 'null' : typeof rewardModels}`,
+    );
+  }
+  if (isolation !== undefined && !isolationModes.includes(isolation)) {
+    throw hostOptionError('/isolation', `must be 'in-process' or 'worker', got ${String(isolation)}`);
+  }
+  if (configs !== undefined && (typeof configs !== 'object' || configs === null || Array.isArray(configs))) {
+    throw hostOptionError('/configs', 'must be an object of configs by reward-model name');
+  }
+  rewardModels.forEach((source: unknown, index) => {
+    const path = `/rewardModels/${index}`;
+    if (typeof source === 'string') {
+      if (source.trim() === '') throw hostOptionError(path, 'must not be an empty specifier');
+      return;
+    }
+    if (typeof source !== 'object' || source === null) {
+      throw hostOptionError(
+        path,
+        `must be a reward model, a plugin or a module specifier, got ${source === null ? 'null' : typeof source}`,
+      );
+    }
+    if ('module' in source) {
+      const entry = source as { module: unknown; isolation?: unknown };
+      if (typeof entry.module !== 'string' || entry.module.trim() === '')
+        throw hostOptionError(`${path}/module`, 'must be a module specifier');
+      if (entry.isolation !== undefined && !isolationModes.includes(entry.isolation as IsolationMode)) {
+        throw hostOptionError(`${path}/isolation`, `must be 'in-process' or 'worker', got ${String(entry.isolation)}`);
+      }
+    }
+  });
+}
+
 /**
  * Registers reward models (objects, plugins or module specifiers) and returns a host
  * that scores candidates under isolation and applies the acceptance policy. Every
@@ -177,12 +272,8 @@ function toCandidate(creative: Creative): RewardCandidateV1 {
  * const ranked = await host.scoreAndSelect(note, creatives, { backend, policy: { topK: 3 } });
  */
 export async function createRewardModelHost(options: RewardModelHostOptions): Promise<RewardModelHost> {
+  checkHostOptions(options);
   const timeoutMs = options.timeoutMs ?? 10_000;
-  if (!(Number.isFinite(timeoutMs) && timeoutMs > 0)) {
-    throw new CopyForgeError('CF_INVALID_CONFIG', `'timeoutMs' must be a positive number, got ${timeoutMs}.`, {
-      issues: [{ path: '/timeoutMs', rule: 'minimum', message: "'/timeoutMs' must be a positive number" }],
-    });
-  }
   const registrations: Registration[] = [];
   const add = (model: RewardModelV1, isolation: IsolationMode, plugin?: PluginV1, worker?: WorkerRunner) => {
     resolveRewardModel(model);
@@ -195,7 +286,9 @@ export async function createRewardModelHost(options: RewardModelHostOptions): Pr
         },
       );
     }
-    const config = validateConfig(model, options.configs?.[model.name]);
+    // Own properties only: a model named 'toString' must not get Object.prototype.toString as its config.
+    const configs = options.configs ?? {};
+    const config = validateConfig(model, Object.hasOwn(configs, model.name) ? configs[model.name] : undefined);
     registrations.push({
       model,
       plugin,
@@ -288,7 +381,13 @@ export async function createRewardModelHost(options: RewardModelHostOptions): Pr
           attributes: { 'copyforge.rm.name': info.name, 'copyforge.rm.candidates': candidates.length },
         },
         async () => {
-          await ensureInit(registration.plugin, registration.worker !== undefined);
+          // init() is bounded like a batch: a plugin whose init never settles times out, it does not hang scoring.
+          await withDeadline(
+            ensureInit(registration.plugin, registration.worker !== undefined),
+            request,
+            info.name,
+            () => {},
+          );
           return registration.worker ? registration.worker.run(model.name, request) : runInProcess(model, request);
         },
       );
@@ -320,8 +419,17 @@ export async function createRewardModelHost(options: RewardModelHostOptions): Pr
       );
     }
     const problems: string[] = [];
-    const scores = raw.map((value: unknown, index): RewardScore => {
-      const problem = checkScore(value);
+    // Array.from visits holes (a sparse array's missing scores are malformed, not skipped).
+    const scores = Array.from(raw as unknown[], (value: unknown, index): RewardScore => {
+      let problem: string | undefined;
+      let copy: RewardScoreV1 | undefined;
+      try {
+        problem = checkScore(value);
+        // Read once into plain data: a getter cannot answer differently later or throw downstream.
+        if (!problem) copy = structuredClone(value) as RewardScoreV1;
+      } catch (error) {
+        problem = `cannot be read (${(error as Error)?.message ?? String(error)})`;
+      }
       if (problem) {
         problems.push(`#${index} ${problem}`);
         return {
@@ -332,7 +440,7 @@ export async function createRewardModelHost(options: RewardModelHostOptions): Pr
           reasons: [{ code: 'CF_REWARD_MODEL_FAILED', message: `Malformed score: ${problem}.` }],
         };
       }
-      const score = value as RewardScoreV1;
+      const score = copy as RewardScoreV1;
       return {
         rewardModel: info.name,
         version: info.version,
@@ -359,10 +467,18 @@ export async function createRewardModelHost(options: RewardModelHostOptions): Pr
       if (scoreOptions.signal?.aborted) {
         throw new CopyForgeError('CF_ABORTED', 'Scoring was aborted.', { cause: scoreOptions.signal.reason });
       }
-      const candidates = creatives.map(toCandidate);
+      // Each model gets its own frozen copy: one that mutates its candidates (splice, edits)
+      // fails alone instead of changing what the others score.
       const perModel = await Promise.all(
         registrations.map((registration) =>
-          candidates.length === 0 ? [] : scoreWith(registration, note, candidates, scoreOptions),
+          creatives.length === 0
+            ? []
+            : scoreWith(
+                registration,
+                note,
+                Object.freeze(creatives.map((creative) => Object.freeze(toCandidate(creative)))) as RewardCandidateV1[],
+                scoreOptions,
+              ),
         ),
       );
       return creatives.map((creative, index) => ({

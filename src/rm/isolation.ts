@@ -38,7 +38,7 @@ function abortedError(signal: AbortSignal): CopyForgeError {
  * Races `work` against the timeout and the caller's signal. `onTimeout` runs before the
  * promise rejects (abort the RM's signal, terminate a worker).
  */
-async function withDeadline<T>(
+export async function withDeadline<T>(
   work: Promise<T>,
   request: BatchRequest,
   name: string,

@@ -1,6 +1,8 @@
 // Small text helpers shared by the reward models and the policy: width folding,
 // scripts, word segmentation and character n-gram similarity.
 
+import { characterNgrams as ngramsOf } from '../text/ngrams.js';
+
 /** Folds full-width digits, letters and punctuation to ASCII (NFKC) and lower-cases Latin. */
 export function foldText(text: string): string {
   return text.normalize('NFKC').toLowerCase();
@@ -64,16 +66,7 @@ export function segments(text: string): { text: string; isWord: boolean }[] {
 
 /** The set of character n-grams of a text after folding and removing whitespace. */
 export function characterNgrams(text: string, size: number): Set<string> {
-  const characters = [...foldText(text).replace(/\s+/gu, '')];
-  const grams = new Set<string>();
-  if (characters.length < size) {
-    if (characters.length > 0) grams.add(characters.join(''));
-    return grams;
-  }
-  for (let index = 0; index + size <= characters.length; index++) {
-    grams.add(characters.slice(index, index + size).join(''));
-  }
-  return grams;
+  return ngramsOf(foldText(text).replace(/\s+/gu, ''), size);
 }
 
 /** Jaccard similarity of two n-gram sets, in [0, 1]. */
@@ -92,15 +85,5 @@ export function ngramSimilarity(left: string, right: string, size = 2): number {
   return jaccard(characterNgrams(left, size), characterNgrams(right, size));
 }
 
-/** A seeded pseudo-random generator (mulberry32); see src/core/random.ts. */
-export { createSeededRandom as createRandom } from '../core/random.js';
-
-/** Shuffles a copy of `items` with the given random source. */
-export function shuffled<T>(items: readonly T[], random: () => number): T[] {
-  const copy = [...items];
-  for (let index = copy.length - 1; index > 0; index--) {
-    const other = Math.floor(random() * (index + 1));
-    [copy[index], copy[other]] = [copy[other] as T, copy[index] as T];
-  }
-  return copy;
-}
+/** A seeded pseudo-random generator (mulberry32) and a Fisher–Yates shuffle: src/core/random.ts. */
+export { createSeededRandom as createRandom, shuffled } from '../core/random.js';

@@ -30,11 +30,13 @@ export interface Note {
    * @maxItems 20
    */
   images?: NoteImage[];
+  [k: string]: unknown | undefined;
 }
 
 export interface NoteAuthor {
   id: string;
   name?: string;
+  [k: string]: unknown | undefined;
 }
 
 export interface NoteImage {
@@ -42,6 +44,7 @@ export interface NoteImage {
    * What the image shows, in text.
    */
   description: string;
+  [k: string]: unknown | undefined;
 }
 
 export interface NoteEvent {
@@ -55,6 +58,7 @@ export interface NoteEvent {
   eventId: string;
   occurredAt: string;
   note: Note;
+  [k: string]: unknown | undefined;
 }
 
 export interface Labels {

@@ -35,13 +35,22 @@ export function uniqueTopics(prefix: string) {
   };
 }
 
-export async function createTopics(topics: string[], partitions: number): Promise<void> {
+/** Creates topics; `configs` sets topic configs by topic name (e.g. `max.message.bytes`). */
+export async function createTopics(
+  topics: string[],
+  partitions: number,
+  configs: Record<string, Record<string, string>> = {},
+): Promise<void> {
   const admin = kafkaClient().admin();
   await admin.connect();
   try {
     await admin.createTopics({
       waitForLeaders: true,
-      topics: topics.map((topic) => ({ topic, numPartitions: partitions })),
+      topics: topics.map((topic) => ({
+        topic,
+        numPartitions: partitions,
+        configEntries: Object.entries(configs[topic] ?? {}).map(([name, value]) => ({ name, value })),
+      })),
     });
   } finally {
     await admin.disconnect();

@@ -67,9 +67,10 @@ export const cleanCommand: CliCommand = {
     'Usage: copyforge clean --in <files|globs>... --out <dir> [--mix generic.jsonl:0.3[:tokens]]',
     '                       [--config clean.json] [--workers N] [--shard-size N] [--plain] [--force] [--quiet]',
     '',
-    'Reads JSONL, JSONL.gz or plain text (one document per line). Writes part-NNNNN.jsonl.gz shards,',
-    'manifest.json, stats.json and stats.md to --out. A rerun with the same settings resumes: shards',
-    'listed in the manifest are skipped. --force starts over when the settings changed.',
+    'Reads JSONL, JSONL.gz or plain text (one document per line; `-` reads JSONL from stdin). Writes',
+    'part-NNNNN.jsonl.gz shards, manifest.json, stats.json and stats.md to --out. A rerun with the same',
+    'settings resumes: shards listed in the manifest are skipped. --force starts over when the settings',
+    'changed. Exit code 1 when input lines are not JSON (they are counted in stats.json).',
     '',
     '  --in          input files or globs (repeatable; extra arguments are inputs too)',
     '  --mix         generic corpus and its share of the output, by documents (default) or tokens',
@@ -132,6 +133,18 @@ export const cleanCommand: CliCommand = {
     );
     if (values.quiet !== true) console.error(`copyforge clean: report in ${join(outDir, 'stats.md')}`);
     for (const warning of stats.warnings) console.error(`copyforge clean: warning: ${warning}`);
+    // Lines that are not JSON are input the command could not read, not documents it chose to
+    // drop: say so and exit 1, as validate and score do for unreadable lines.
+    const unreadable = stats.stages.read?.drops['invalid-json'];
+    if (unreadable && unreadable.count > 0) {
+      const first = unreadable.examples[0];
+      console.error(
+        `copyforge clean: CF_INVALID_JSON: ${unreadable.count} of ${stats.input} input lines are not JSON` +
+          (first ? ` (first: ${first.id}: ${first.detail ?? ''})` : '') +
+          '; they are listed in stats.json under stages.read.',
+      );
+      return 1;
+    }
     return 0;
   },
 };

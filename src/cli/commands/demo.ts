@@ -1,13 +1,13 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CopyForgeEvents } from '../../core/events.js';
+import { readJsonLines } from '../../core/jsonl.js';
 import { validateNote } from '../../core/validation.js';
 import { renderReport } from '../../eval/render.js';
 import { buildEvaluationReport } from '../../eval/report.js';
 import { createForge, type ForgeResult } from '../../generation/forge.js';
 import type { Note } from '../../schemas/types.js';
 import type { CliCommand } from '../command.js';
-import { readJsonLines } from '../jsonl.js';
 import {
   backendOptions,
   backendUsage,
@@ -115,6 +115,7 @@ export const demoCommand: CliCommand = {
       }
     } finally {
       progress.done();
+      await forge.close();
       await backend.dispose?.();
     }
     const seconds = (performance.now() - started) / 1000;

@@ -1,7 +1,7 @@
 import { CopyForgeEvents } from '../../core/events.js';
+import { openJsonLinesWriter, readJsonLines } from '../../core/jsonl.js';
 import { createForge } from '../../generation/forge.js';
 import type { CliCommand } from '../command.js';
-import { openJsonLinesWriter, readJsonLines } from '../jsonl.js';
 import {
   backendOptions,
   backendUsage,
@@ -92,6 +92,7 @@ export const generateCommand: CliCommand = {
     } finally {
       progress.done(`${titles} titles, ${failed} failed`);
       await writer.close();
+      await forge.close();
       await backend.dispose?.();
     }
     return failed === 0 ? 0 : 1;

@@ -77,15 +77,38 @@ export const kafkaCommand: CliCommand = {
         console.error(`dead-lettered ${payload.topic}/${payload.partition}@${payload.offset}: ${payload.code}`),
       );
     }
+    if (!values.quiet) {
+      worker.events.on('kafka.consumer-crashed', ({ payload }) =>
+        console.error(`consumer crashed (${payload.restarting ? 'restarting' : 'not restartable'}): ${payload.error}`),
+      );
+    }
     await worker.start();
     console.error(`copyforge kafka: consuming from ${brokers.join(',')}`);
-    await new Promise<void>((resolve) => {
-      const shutdown = () => resolve();
-      process.once('SIGTERM', shutdown);
-      process.once('SIGINT', shutdown);
+    let onSignal = () => {};
+    const signalled = new Promise<void>((resolve) => {
+      onSignal = () => resolve();
+      process.once('SIGTERM', onSignal);
+      process.once('SIGINT', onSignal);
     });
+    // A consumer that crashed for good ends the worker: exit non-zero so an orchestrator restarts it.
+    const crashed = await Promise.race([
+      signalled.then(() => undefined),
+      worker.done().then(
+        () => undefined,
+        (e) => e,
+      ),
+    ]);
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+    if (crashed) {
+      await forge.close();
+      await backend.dispose?.();
+      console.error(`copyforge kafka: stopped after a crash ${JSON.stringify(worker.metrics())}`);
+      throw crashed;
+    }
     console.error('copyforge kafka: stopping ...');
     await worker.stop({ deadlineMs: 30_000 });
+    await forge.close();
     await backend.dispose?.();
     console.error(`copyforge kafka: stopped ${JSON.stringify(worker.metrics())}`);
     return 0;

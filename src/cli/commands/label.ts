@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { cacheDirectory } from '../../core/cache.js';
 import { CopyForgeError } from '../../core/errors.js';
+import { openJsonLinesWriter, readJsonLines } from '../../core/jsonl.js';
 import { type LabelStats, labelNotesStream } from '../../labeling/label-notes.js';
 import type { ModelBackendV1 } from '../../spec/model-backend-v1.js';
 import type { CliCommand, CommandValues } from '../command.js';
-import { openJsonLinesWriter, readJsonLines } from '../jsonl.js';
 import { backendOptions, backendUsage, createBackendFromOptions, stringOption } from '../options.js';
 import { createProgress } from '../progress.js';
 

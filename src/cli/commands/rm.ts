@@ -1,11 +1,11 @@
 import { writeFile } from 'node:fs/promises';
 import { CopyForgeError } from '../../core/errors.js';
+import { readJsonLines } from '../../core/jsonl.js';
 import { validateNote } from '../../core/validation.js';
 import { type RankedList, trainAttractivenessRM } from '../../rm/attractiveness/train.js';
 import { type LabelledTitle, trainUsabilityRM } from '../../rm/usability/train.js';
 import type { Note } from '../../schemas/types.js';
 import type { CliCommand, CommandValues } from '../command.js';
-import { readJsonLines } from '../jsonl.js';
 import { numberOption, stringOption } from '../options.js';
 import { sampleNotesPath } from '../package-root.js';
 import { createProgress } from '../progress.js';

@@ -1,9 +1,9 @@
 import { CopyForgeError, isCopyForgeError } from '../../core/errors.js';
+import { openJsonLinesWriter, readJsonLines } from '../../core/jsonl.js';
 import { validateCreative, validateNote } from '../../core/validation.js';
 import { createRewardModelHost } from '../../rm/host.js';
 import type { Creative, Note } from '../../schemas/types.js';
 import type { CliCommand } from '../command.js';
-import { openJsonLinesWriter, readJsonLines } from '../jsonl.js';
 import { buildRewardModelSources, numberOption, readJsonFile, stringOption } from '../options.js';
 import { sampleNotesPath } from '../package-root.js';
 import { createProgress } from '../progress.js';
@@ -14,7 +14,8 @@ const usage = [
   '                       [--usability-weights w.json] [--attractiveness-weights w.json]',
   '                       [--top-k N] [--lambda 0.7] [--timeout-ms 10000] [--isolation worker] [--quiet]',
   '',
-  'Each input line is a Creative, or {"creative": {...}, "note": {...}}; notes of bare',
+  'Each input line is a Creative, {"creative": {...}, "note": {...}}, or a title a person wrote:',
+  '{"noteId", "title"} with optional style, promotionTarget, audienceTier, id. Notes of bare',
   'creatives are looked up by noteId in --notes (default: the bundled sample notes).',
   'Consecutive creatives of one note are scored together by every --rm (default: usability),',
   'then the policy vetoes, ranks and picks the top K with MMR diversity. Writes one',
@@ -23,6 +24,29 @@ const usage = [
   'No model backend is attached here: fluency is reported as unavailable, and the',
   'attractiveness model needs lexical-only weights (trained without embeddings).',
 ].join('\n');
+
+/**
+ * A title written by a person, as `{ noteId, title }` with optional `style`, `promotionTarget`,
+ * `audienceTier` and `id`, completed into a Creative: the id from the line, style
+ * `unspecified`, the target from the note's first tag (else its title), the tier `broad`.
+ * Anything else passes through unchanged for the Creative schema to judge.
+ */
+function completeMinimalRow(value: unknown, line: number, notes: ReadonlyMap<string, Note>): unknown {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  const row = value as Record<string, unknown>;
+  if ('controls' in row || typeof row.noteId !== 'string' || typeof row.title !== 'string') return value;
+  const note = notes.get(row.noteId);
+  const { promotionTarget, audienceTier, ...rest } = row;
+  return {
+    id: `${row.noteId}#line-${line}`,
+    style: 'unspecified',
+    ...rest,
+    controls: {
+      promotionTarget: promotionTarget ?? note?.tags?.[0] ?? (note?.title || 'unspecified'),
+      audienceTier: audienceTier ?? 'broad',
+    },
+  };
+}
 
 /** `copyforge score`: scores creatives with reward models and applies the acceptance policy. */
 export const scoreCommand: CliCommand = {
@@ -105,7 +129,7 @@ export const scoreCommand: CliCommand = {
           let creative: Creative;
           let note: Note | undefined;
           try {
-            creative = validateCreative(wrapped ? wrapped.creative : value);
+            creative = validateCreative(completeMinimalRow(wrapped ? wrapped.creative : value, entry.line, notes));
             note = wrapped?.note === undefined ? notes.get(creative.noteId) : validateNote(wrapped.note);
           } catch (error) {
             // A bad input line is bad input, whatever validator caught it.

@@ -1,8 +1,8 @@
 import { isCopyForgeError } from '../../core/errors.js';
+import { openJsonLinesWriter, readJsonLines } from '../../core/jsonl.js';
 import { parseNoteEvent, validateNote } from '../../core/validation.js';
 import type { Note, NoteEvent } from '../../schemas/types.js';
 import type { CliCommand } from '../command.js';
-import { openJsonLinesWriter, readJsonLines } from '../jsonl.js';
 import { createProgress } from '../progress.js';
 
 /** `copyforge validate`: checks notes or note events against the schemas. */

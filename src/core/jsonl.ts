@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { finished } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { CopyForgeError } from '../core/errors.js';
+import { CopyForgeError } from './errors.js';
 
 /** One line of a JSONL input: parsed, or the reason it could not be. */
 export type JsonLine = { line: number; value: unknown } | { line: number; error: CopyForgeError; text: string };

@@ -1,1 +1,0 @@
-export { createSeededRandom, type RandomSource, randomInteger, shuffled } from '../core/random.js';

@@ -1,0 +1,190 @@
+// Faults of the streaming worker on the real broker (kafka-global-setup.ts): a consumer crash
+// kafkajs cannot restart must stop the worker loudly (coded error, event, non-zero CLI exit)
+// and lose nothing; an input near the size limit must not become a poison pill for the
+// dead-letter topic.
+import { spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ConfigResourceTypes, logLevel } from 'kafkajs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createKafkaWorker, type KafkaWorker } from '../../adapters/kafka/worker.js';
+import { CopyForgeEvents } from '../../src/core/events.js';
+import {
+  collect,
+  committedOffsets,
+  createMockForge,
+  createTopics,
+  header,
+  kafkaBrokers,
+  kafkaClient,
+  noteEvent,
+  noteIdsOf,
+  produce,
+  uniqueTopics,
+} from './kafka-helpers.js';
+
+const root = resolve(import.meta.dirname, '../..');
+const workers: KafkaWorker[] = [];
+
+afterEach(async () => {
+  for (const worker of workers.splice(0)) await worker.stop({ deadlineMs: 1000 }).catch(() => {});
+});
+
+function startWorker(topics: ReturnType<typeof uniqueTopics>, events = new CopyForgeEvents()) {
+  const worker = createKafkaWorker({
+    brokers: kafkaBrokers(),
+    forge: createMockForge(),
+    kafka: { logLevel: logLevel.NOTHING },
+    events,
+    ...topics,
+  });
+  workers.push(worker);
+  return worker;
+}
+
+async function setTopicConfig(topic: string, name: string, value: string): Promise<void> {
+  const admin = kafkaClient().admin();
+  await admin.connect();
+  try {
+    await admin.alterConfigs({
+      validateOnly: false,
+      resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configEntries: [{ name, value }] }],
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise.finally(() => clearTimeout(timer)),
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms);
+    }),
+  ]);
+}
+
+describe('Kafka worker faults', () => {
+  it('stops with CF_KAFKA_FAILED and an event when the consumer crashes for good, committing nothing', async () => {
+    const topics = uniqueTopics('crash');
+    // Every output is larger than this: producing it fails with MESSAGE_TOO_LARGE, a
+    // non-retriable error inside eachBatch, which kafkajs does not restart from.
+    await createTopics([topics.inputTopic, topics.outputTopic, topics.deadLetterTopic], 1, {
+      [topics.outputTopic]: { 'max.message.bytes': '200' },
+    });
+    await produce(topics.inputTopic, [JSON.stringify(noteEvent(1))]);
+    const events = new CopyForgeEvents();
+    const crashes: { error: string; restarting: boolean }[] = [];
+    events.on('kafka.consumer-crashed', ({ payload }) => void crashes.push(payload));
+    const worker = startWorker(topics, events);
+    await worker.start();
+    const failure = await within(
+      worker.done().then(
+        () => undefined,
+        (error: unknown) => error,
+      ),
+      60_000,
+      'the crash',
+    );
+    expect(failure).toMatchObject({ code: 'CF_KAFKA_FAILED', message: expect.stringMatching(/cannot restart/) });
+    expect(crashes.at(-1)).toMatchObject({ restarting: false });
+    expect(worker.metrics().crashes).toBeGreaterThanOrEqual(1);
+    expect(worker.metrics().processed).toBe(0);
+    // Nothing was lost: the offset was not committed, and once the topic takes the output a
+    // new worker delivers the note.
+    expect(Object.values(await committedOffsets(topics.groupId, topics.inputTopic))).toEqual(['-1']);
+    await setTopicConfig(topics.outputTopic, 'max.message.bytes', '1048588');
+    await startWorker(topics).start();
+    const outputs = await collect(topics.outputTopic, (messages) => messages.length >= 1, { timeoutMs: 60_000 });
+    expect(noteIdsOf(outputs)).toEqual(['note-1']);
+  });
+
+  it('the CLI exits non-zero with the code when the consumer crashes for good', async () => {
+    const cli = join(root, 'dist/cli.js');
+    if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`npm run build\` before the integration tests.`);
+    const topics = uniqueTopics('crash-cli');
+    await createTopics([topics.inputTopic, topics.outputTopic, topics.deadLetterTopic], 1, {
+      [topics.outputTopic]: { 'max.message.bytes': '200' },
+    });
+    await produce(topics.inputTopic, [JSON.stringify(noteEvent(1))]);
+    // The model is a plugin's backend (no weights needed): --backend <plugin>#echo.
+    const plugin = join(mkdtempSync(join(tmpdir(), 'copyforge-crash-cli-')), 'plugin.mjs');
+    copyFileSync(join(root, 'test/fixtures/backend-plugin.mjs'), plugin);
+    const child = spawn(
+      process.execPath,
+      [
+        cli,
+        'kafka',
+        ...['--brokers', kafkaBrokers().join(','), '--group-id', topics.groupId],
+        ...['--input-topic', topics.inputTopic, '--output-topic', topics.outputTopic],
+        ...['--dead-letter-topic', topics.deadLetterTopic, '--titles', '2', '--rm', 'none'],
+        ...['--backend', `${plugin}#echo`],
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    const code = await within(
+      new Promise<number | null>((resolveExit) => child.once('exit', (exitCode) => resolveExit(exitCode))),
+      90_000,
+      'the CLI exit',
+    ).finally(() => child.kill('SIGKILL'));
+    expect(code, stderr).toBe(1);
+    expect(stderr).toMatch(/consumer crashed \(not restartable\)/);
+    expect(stderr).toMatch(/CF_KAFKA_FAILED/);
+  });
+
+  it('dead-letters an input near the size limit with its payload cut to fit, and keeps going', async () => {
+    const topics = uniqueTopics('near-limit');
+    await createTopics([topics.inputTopic, topics.outputTopic, topics.deadLetterTopic], 1);
+    // Fits the topic (1,048,588 bytes by default) but not with ~300 bytes of error headers.
+    const big = Buffer.alloc(1_048_400, 'x');
+    await produce(topics.inputTopic, [big, JSON.stringify(noteEvent(2))]);
+    await startWorker(topics).start();
+    const outputs = await collect(topics.outputTopic, (messages) => messages.length >= 1, { timeoutMs: 60_000 });
+    expect(noteIdsOf(outputs)).toEqual(['note-2']);
+    const [letter] = await collect(topics.deadLetterTopic, (messages) => messages.length >= 1, { timeoutMs: 30_000 });
+    expect(header(letter as never, 'copyforge-error-code')).toBe('CF_INVALID_EVENT');
+    expect(header(letter as never, 'copyforge-payload-truncated')).toBe('1048400');
+    expect(header(letter as never, 'copyforge-source-offset')).toBe('0');
+    expect(letter?.value?.length).toBeGreaterThan(900_000);
+    expect(letter?.value?.length).toBeLessThanOrEqual(1_000_000);
+    expect(letter?.value?.subarray(0, 10).toString()).toBe('xxxxxxxxxx');
+  });
+
+  it('sends the dead letter without payload when the dead-letter topic refuses it as too large', async () => {
+    const topics = uniqueTopics('small-dlq');
+    await createTopics([topics.inputTopic, topics.outputTopic, topics.deadLetterTopic], 1, {
+      [topics.deadLetterTopic]: { 'max.message.bytes': '2000' },
+    });
+    await produce(topics.inputTopic, [`{${'x'.repeat(4999)}`, JSON.stringify(noteEvent(3))]);
+    await startWorker(topics).start();
+    const outputs = await collect(topics.outputTopic, (messages) => messages.length >= 1, { timeoutMs: 60_000 });
+    expect(noteIdsOf(outputs)).toEqual(['note-3']);
+    const [letter] = await collect(topics.deadLetterTopic, (messages) => messages.length >= 1, { timeoutMs: 30_000 });
+    expect(header(letter as never, 'copyforge-error-code')).toBe('CF_INVALID_JSON');
+    expect(header(letter as never, 'copyforge-payload-truncated')).toBe('5000');
+    expect(letter?.value).toBeNull();
+    expect(header(letter as never, 'copyforge-source-offset')).toBe('0');
+  });
+
+  it('processes events with fields it does not know and counts them, instead of dead-lettering them', async () => {
+    const topics = uniqueTopics('unknown-fields');
+    await createTopics([topics.inputTopic, topics.outputTopic, topics.deadLetterTopic], 1);
+    const withExtras = {
+      ...noteEvent(4),
+      source: 'app',
+      note: { ...noteEvent(4).note, likes: 12, author: { id: 'a1', followers: 300 } },
+    };
+    await produce(topics.inputTopic, [JSON.stringify(withExtras), JSON.stringify(noteEvent(5))]);
+    const worker = startWorker(topics);
+    await worker.start();
+    const outputs = await collect(topics.outputTopic, (messages) => messages.length >= 2, { timeoutMs: 60_000 });
+    expect(noteIdsOf(outputs).sort()).toEqual(['note-4', 'note-5']);
+    expect(worker.metrics()).toMatchObject({ processed: 2, deadLettered: 0, unknownFields: 1 });
+  });
+});
