@@ -90,7 +90,7 @@ describe('CLI with --backend openai-compatible (llama-server)', () => {
     expect(line.noteId).toBe('cli-backend-1');
     expect(line.labels.promotionTarget.length).toBeGreaterThan(0);
     expect(line.labels.audienceTier.length).toBeGreaterThan(0);
-    expect(line.labels.styles).toHaveLength(1);
+    expect(line.labels.styles.length).toBeGreaterThanOrEqual(1);
 
     const refused = await main([
       'label',

@@ -143,12 +143,14 @@ describe('Kafka worker faults', () => {
     await createTopics([topics.inputTopic, topics.outputTopic, topics.deadLetterTopic], 1);
     // Fits the topic (1,048,588 bytes by default) but not with ~300 bytes of error headers.
     const big = Buffer.alloc(1_048_400, 'x');
-    await produce(topics.inputTopic, [big, JSON.stringify(noteEvent(2))]);
+    // One produce request each: together they would exceed the broker's request limit.
+    await produce(topics.inputTopic, [big]);
+    await produce(topics.inputTopic, [JSON.stringify(noteEvent(2))], 'second');
     await startWorker(topics).start();
     const outputs = await collect(topics.outputTopic, (messages) => messages.length >= 1, { timeoutMs: 60_000 });
     expect(noteIdsOf(outputs)).toEqual(['note-2']);
     const [letter] = await collect(topics.deadLetterTopic, (messages) => messages.length >= 1, { timeoutMs: 30_000 });
-    expect(header(letter as never, 'copyforge-error-code')).toBe('CF_INVALID_EVENT');
+    expect(header(letter as never, 'copyforge-error-code')).toBe('CF_PAYLOAD_TOO_LARGE');
     expect(header(letter as never, 'copyforge-payload-truncated')).toBe('1048400');
     expect(header(letter as never, 'copyforge-source-offset')).toBe('0');
     expect(letter?.value?.length).toBeGreaterThan(900_000);

@@ -2,7 +2,8 @@
 //
 // - COPYFORGE_LLAMA_SERVER_URL already set (server root, e.g. http://127.0.0.1:8080): the tests
 //   use that server; nothing is built, started or stopped.
-// - Otherwise, when the run includes test/integration/openai-compatible*.test.ts: builds
+// - Otherwise, when the run includes test/integration/openai-compatible.test.ts or
+//   cli-backends.test.ts (the CLI on a model server): builds
 //   llama-server from node-llama-cpp's llama.cpp source if it is not cached yet
 //   (scripts/llama-server/build.mjs; about 25-45 minutes on 2 cores, once per llama.cpp tag),
 //   starts it on a free 127.0.0.1 port with the default model (--threads 2, --ctx-size 4096,
@@ -41,18 +42,19 @@ interface ServerScript {
   }): Promise<RunningServer>;
 }
 
-const testFilePrefix = 'test/integration/openai-compatible';
+const serverTestFiles = ['test/integration/openai-compatible.test.ts', 'test/integration/cli-backends.test.ts'];
 
-/** True when the CLI filters (if any) select an OpenAI-compatible test file. */
+/** True when the CLI filters (if any) select a test file that needs llama-server. */
 function isSelected(project: TestProject): boolean {
   // `filenamePattern` holds the CLI file filters (substring matches); undefined means "all files".
   const filters = (project.vitest as unknown as { filenamePattern?: string[] }).filenamePattern;
   if (!filters || filters.length === 0) return true;
   const root = project.config.root;
-  const candidate = `${testFilePrefix}.test.ts`;
   return filters.some((filter) => {
     const relativeFilter = relative(root, resolve(root, filter)).replaceAll('\\', '/');
-    return candidate.includes(relativeFilter) || candidate.includes(filter) || relativeFilter === '';
+    return serverTestFiles.some(
+      (candidate) => candidate.includes(relativeFilter) || candidate.includes(filter) || relativeFilter === '',
+    );
   });
 }
 
