@@ -88,3 +88,25 @@ describe('progress', () => {
     expect(silent).toEqual([]);
   });
 });
+
+describe('copyforge validate --events, hostile lines', () => {
+  it('reports a line nested 20,000 levels deep as an invalid event and checks the next line', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'copyforge-cli-'));
+    const input = join(directory, 'events.jsonl');
+    const output = join(directory, 'errors.jsonl');
+    const event = {
+      schemaVersion: 1,
+      eventId: 'e1',
+      occurredAt: '2026-11-26T08:00:00Z',
+      note: { id: 'n', title: 't', body: 'b' },
+    };
+    writeFileSync(input, `${'['.repeat(20_000)}${']'.repeat(20_000)}\n${JSON.stringify(event)}\n`);
+    captureConsole();
+    expect(await main(['validate', '--events', '--in', input, '--out', output, '--quiet'])).toBe(1);
+    const errors = readFileSync(output, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(errors).toEqual([expect.objectContaining({ line: 1, code: 'CF_INVALID_EVENT' })]);
+  });
+});

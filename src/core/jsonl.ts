@@ -6,7 +6,10 @@ import { createGunzip } from 'node:zlib';
 import { CopyForgeError } from './errors.js';
 
 /** One line of a JSONL input: parsed, or the reason it could not be. */
-export type JsonLine = { line: number; value: unknown } | { line: number; error: CopyForgeError; text: string };
+/** One line of a JSON Lines file: its parsed value (and its text), or why it is not JSON. */
+export type JsonLine =
+  | { line: number; value: unknown; text: string }
+  | { line: number; error: CopyForgeError; text: string };
 
 /**
  * Reads JSON Lines from a path (`.gz` is decompressed) or from stdin when the path is
@@ -49,7 +52,7 @@ export async function* readJsonLines(path: string): AsyncGenerator<JsonLine> {
       const text = lineNumber === 1 ? raw.replace(/^\uFEFF/u, '') : raw;
       if (text.trim() === '') continue;
       try {
-        yield { line: lineNumber, value: JSON.parse(text) };
+        yield { line: lineNumber, value: JSON.parse(text), text };
       } catch (error) {
         yield {
           line: lineNumber,

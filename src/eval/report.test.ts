@@ -28,7 +28,7 @@ function creative(id: string, verdicts: Record<string, 'pass' | 'fail'>, accepte
 }
 
 function lines(...values: unknown[]): JsonLine[] {
-  return values.map((value, index) => ({ line: index + 1, value }));
+  return values.map((value, index) => ({ line: index + 1, value, text: JSON.stringify(value) }));
 }
 
 function caught(run: () => unknown): CopyForgeError {

@@ -37,7 +37,8 @@ export const validateCommand: CliCommand = {
         error = entry.error;
       } else {
         try {
-          if (values.events) parseNoteEvent(JSON.stringify(entry.value)) satisfies NoteEvent;
+          // The line as read: re-serialising a value nested 20,000 levels deep would overflow the stack.
+          if (values.events) parseNoteEvent(entry.text) satisfies NoteEvent;
           else validateNote(entry.value) satisfies Note;
         } catch (caught) {
           error = caught;
