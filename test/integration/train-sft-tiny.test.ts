@@ -121,6 +121,44 @@ describe('trainSft on the tiny model', () => {
     expect(card.lossCurve).toHaveLength(8);
   });
 
+  it('continues from an earlier adapter with initAdapter, and refuses one of another rank', async () => {
+    const common = {
+      data: dataPath,
+      model: modelPath,
+      epochs: 100,
+      batchSize: 5,
+      learningRate: 0.02,
+      warmupSteps: 2,
+      rank: 4,
+      alpha: 8,
+      dropout: 0,
+      threads: 1,
+    };
+    const first = await trainSft({ ...common, out: join(folder, 'init-a'), maxSteps: 20 });
+    const second = await trainSft({
+      ...common,
+      out: join(folder, 'init-b'),
+      maxSteps: 2,
+      initAdapter: join(folder, 'init-a'),
+    });
+    // It starts where the first run ended, not from zero.
+    expect(second.card.lossCurve[0] as number).toBeLessThan((first.card.lossCurve[0] as number) / 2);
+    expect(second.card.initAdapter?.path).toBe(join(folder, 'init-a', 'adapter'));
+    expect(second.card.initAdapter?.sha256).toMatch(/^[0-9a-f]{64}$/);
+    const refused = await trainSft({
+      ...common,
+      rank: 8,
+      out: join(folder, 'init-c'),
+      maxSteps: 2,
+      initAdapter: join(folder, 'init-a'),
+    }).then(
+      () => undefined,
+      (reason: unknown) => reason as { code?: string; message?: string },
+    );
+    expect(refused?.code).toBe('CF_TRAINING_FAILED');
+    expect(refused?.message).toMatch(/--init-adapter: .* was trained with other r/);
+  });
+
   it('refuses to resume a checkpoint made with other data, with CF_TRAINING_FAILED saying why', async () => {
     const out = join(folder, 'mismatch');
     const common = { out, model: modelPath, epochs: 100, batchSize: 5, rank: 4, threads: 1, checkpointEvery: 2 };
