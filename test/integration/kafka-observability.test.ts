@@ -154,6 +154,8 @@ describe('Kafka worker observability', () => {
       failedAttempts: 0,
       inFlight: 0,
       groupJoins: 1,
+      crashes: 0,
+      unknownFields: 0,
     });
   });
 
@@ -214,7 +216,15 @@ describe('Kafka worker observability', () => {
       const metrics = worker.metrics();
       return metrics.processed + metrics.deadLettered === 5 && metrics.inFlight === 1;
     }, 'five notes delivered and the gated one in flight');
-    expect(worker.metrics()).toEqual({ processed: 3, deadLettered: 2, failedAttempts: 5, inFlight: 1, groupJoins: 1 });
+    expect(worker.metrics()).toEqual({
+      processed: 3,
+      deadLettered: 2,
+      failedAttempts: 5,
+      inFlight: 1,
+      groupJoins: 1,
+      crashes: 0,
+      unknownFields: 0,
+    });
     expect(Object.fromEntries(attempts)).toMatchObject({ 'note-flaky': 2, 'note-down': 3, 'note-broken': 1 });
 
     openGate();
@@ -233,7 +243,15 @@ describe('Kafka worker observability', () => {
     expect(codeByKey['note-down']?.[1]).toContain('Failed after 3 attempts');
     expect(codeByKey['note-broken']?.[0]).toBe('CF_INVALID_CONFIG');
     expect(deadLetterCodes.sort()).toEqual(['CF_GENERATION_FAILED', 'CF_INVALID_CONFIG']);
-    expect(worker.metrics()).toEqual({ processed: 4, deadLettered: 2, failedAttempts: 5, inFlight: 0, groupJoins: 1 });
+    expect(worker.metrics()).toEqual({
+      processed: 4,
+      deadLettered: 2,
+      failedAttempts: 5,
+      inFlight: 0,
+      groupJoins: 1,
+      crashes: 0,
+      unknownFields: 0,
+    });
 
     // One span per note, retries included; failures carry the code that went to the dead-letter topic.
     const spans = exporter.getFinishedSpans();
