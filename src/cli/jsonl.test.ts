@@ -28,8 +28,8 @@ describe('readJsonLines', () => {
     const path = join(folder, 'bom.jsonl');
     writeFileSync(path, '\uFEFF{"a":1}\n{"b":2}\n');
     expect((await readAll(path)).lines).toEqual([
-      { line: 1, value: { a: 1 } },
-      { line: 2, value: { b: 2 } },
+      { line: 1, value: { a: 1 }, text: '{"a":1}' },
+      { line: 2, value: { b: 2 }, text: '{"b":2}' },
     ]);
   });
 
