@@ -372,16 +372,10 @@ const checkJsonOptions = createValidator<unknown>(
   'CF_INVALID_CONFIG',
   'clean options',
 );
-const jsonOptionNames = [
-  'normalise',
-  'pii',
-  'filters',
-  'exactDedup',
-  'nearDedup',
-  'examplesPerReason',
-  'workers',
-  'batchSize',
-] as const;
+// The schema's options that cleanCorpus itself takes (shards, gzip and mixing belong to writeCleanCorpus).
+const jsonOptionNames = Object.keys(cleanConfigSchema.properties).filter(
+  (name) => !['shardSize', 'gzip', 'mix'].includes(name),
+);
 
 function checkCleanOptions(options: unknown): void {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
