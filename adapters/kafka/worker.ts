@@ -1,5 +1,5 @@
 import { type Span, SpanKind, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api';
-import type { Consumer, EachBatchPayload, KafkaConfig, KafkaMessage, Producer } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, KafkaConfig, KafkaMessage, Producer } from 'kafkajs';
 import { CopyForgeError, isAbortError, toCopyForgeError } from '../../src/core/errors.js';
 import { CopyForgeEvents } from '../../src/core/events.js';
 import { abortable, sleep } from '../../src/core/sleep.js';
@@ -187,9 +187,15 @@ export function createKafkaWorker(options: KafkaWorkerOptions): KafkaWorker {
   let producer: Producer | undefined;
   const transactionalProducers = new Map<number, Promise<Producer>>();
   let createProducer: ((transactionalId?: string) => Producer) | undefined;
+  // Exactly-once: an admin client to read committed offsets after fencing, the group
+  // generation this member is in (counted by joins), and per partition the committed offset
+  // read once it was taken over in that generation.
+  let admin: Admin | undefined;
+  let generation = 0;
+  const committedFloor = new Map<number, { generation: number; offset: bigint }>();
   let stopping = false;
 
-  async function processMessage(message: KafkaMessage, source: SourcePosition): Promise<Outcome> {
+  async function processMessage(message: KafkaMessage, source: SourcePosition, signal: AbortSignal): Promise<Outcome> {
     const incoming = parseTraceparent(headerValue(message.headers, headerNames.traceparent));
     return tracer.startActiveSpan(
       'copyforge.kafka.note',
@@ -205,7 +211,7 @@ export function createKafkaWorker(options: KafkaWorkerOptions): KafkaWorker {
       async (span: Span) => {
         counters.inFlight++;
         try {
-          const outcome = await generateWithRetries(message, source, span);
+          const outcome = await generateWithRetries(message, source, span, signal);
           if (outcome.kind === 'dead-letter') {
             span.setAttribute('copyforge.error.code', outcome.error.code);
             span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.error.message });
@@ -219,7 +225,12 @@ export function createKafkaWorker(options: KafkaWorkerOptions): KafkaWorker {
     );
   }
 
-  async function generateWithRetries(message: KafkaMessage, source: SourcePosition, span: Span): Promise<Outcome> {
+  async function generateWithRetries(
+    message: KafkaMessage,
+    source: SourcePosition,
+    span: Span,
+    signal: AbortSignal,
+  ): Promise<Outcome> {
     const deadLetter = (error: CopyForgeError): Outcome => ({
       kind: 'dead-letter',
       message,
@@ -240,12 +251,12 @@ export function createKafkaWorker(options: KafkaWorkerOptions): KafkaWorker {
     if (unknownFields(event).length > 0) counters.unknownFields++;
     let lastError: CopyForgeError | undefined;
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-      if (abandon.signal.aborted) return { kind: 'abandoned', message };
+      if (signal.aborted) return { kind: 'abandoned', message };
       try {
         // Raced against the signal: a forge that ignores it cannot hold shutdown past its deadline.
         const result: ForgeResult = await abortable(
-          options.forge.generate(event.note, { signal: abandon.signal, timeoutMs: noteTimeoutMs }),
-          abandon.signal,
+          options.forge.generate(event.note, { signal, timeoutMs: noteTimeoutMs }),
+          signal,
         );
         const own = span.spanContext();
         const traceparent = trace.isSpanContextValid(own)
@@ -254,13 +265,13 @@ export function createKafkaWorker(options: KafkaWorkerOptions): KafkaWorker {
         const { record } = buildCreativesRecord(result, source, { sourceEventId: event.eventId, traceparent });
         return { kind: 'output', message, record, noteId: result.noteId };
       } catch (thrown) {
-        if (abandon.signal.aborted && isAbortError(thrown)) return { kind: 'abandoned', message };
+        if (signal.aborted && isAbortError(thrown)) return { kind: 'abandoned', message };
         counters.failedAttempts++;
         lastError = toCopyForgeError(thrown, 'CF_GENERATION_FAILED');
         if (!lastError.retriable) break;
         if (attempt < maxAttempts) {
           // Backoff; an abort (shutdown deadline) ends the wait early.
-          await sleep(retryBackoffMs * 2 ** (attempt - 1), abandon.signal).catch(() => {});
+          await sleep(retryBackoffMs * 2 ** (attempt - 1), signal).catch(() => {});
         }
       }
     }
@@ -274,16 +285,56 @@ export function createKafkaWorker(options: KafkaWorkerOptions): KafkaWorker {
     );
   }
 
-  async function transactionalProducer(partition: number): Promise<Producer> {
-    // One transactional id per input partition: a restarted worker that takes the
-    // partition over fences the old one (pre-KIP-447 scheme, what kafkajs supports).
+  function transactionalProducer(partition: number): Promise<Producer> {
+    // One transactional id per input partition: whoever takes the partition over fences
+    // the previous owner's producer (pre-KIP-447 scheme, what kafkajs supports).
     let pending = transactionalProducers.get(partition);
     if (!pending) {
-      const created = (createProducer as (id?: string) => Producer)(`${options.groupId}.${inputTopic}.${partition}`);
+      const created = (createProducer as (id?: string) => Producer)(transactionalIdOf(partition));
       pending = created.connect().then(() => created);
       transactionalProducers.set(partition, pending);
     }
     return pending;
+  }
+
+  function transactionalIdOf(partition: number): string {
+    return `${options.groupId}.${inputTopic}.${partition}`;
+  }
+
+  /** Forgets a partition's transactional producer (fenced, or replaced) and disconnects it. */
+  function dropTransactionalProducer(partition: number, pending: Promise<Producer> | undefined): void {
+    if (!pending || transactionalProducers.get(partition) !== pending) return;
+    transactionalProducers.delete(partition);
+    void pending.then((fenced) => fenced.disconnect()).catch(() => {});
+  }
+
+  /**
+   * Exactly-once, first batch of a partition in a new group generation: takes the partition's
+   * transactional id over before anything is read or produced. Initialising it fences every
+   * older producer with the id — an expelled member still generating can no longer commit —
+   * and waits for a transaction it was committing to finish. Only then is the committed
+   * offset final; kafkajs read it when the generation started, possibly before that commit,
+   * so it is read again, and messages below it are skipped: they were delivered already.
+   */
+  async function fencePartition(partition: number): Promise<bigint> {
+    dropTransactionalProducer(partition, transactionalProducers.get(partition));
+    const fresh = (createProducer as (id?: string) => Producer)(transactionalIdOf(partition));
+    const pending = fresh.connect().then(async () => {
+      // InitProducerId is sent on the first transaction; an empty one sends nothing else.
+      const transaction = await fresh.transaction();
+      await transaction.abort();
+      return fresh;
+    });
+    transactionalProducers.set(partition, pending);
+    try {
+      await pending;
+    } catch (error) {
+      dropTransactionalProducer(partition, pending);
+      throw error;
+    }
+    const [entry] = await (admin as Admin).fetchOffsets({ groupId: options.groupId, topics: [inputTopic] });
+    const committed = entry?.partitions.find((candidate) => candidate.partition === partition)?.offset ?? '-1';
+    return BigInt(committed);
   }
 
   type Delivered = Exclude<Outcome, { kind: 'abandoned' }>;
@@ -311,7 +362,8 @@ export function createKafkaWorker(options: KafkaWorkerOptions): KafkaWorker {
       }
       const topicMessages = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
       if (delivery === 'exactly-once') {
-        const transactional = await transactionalProducer(position.partition);
+        const pending = transactionalProducer(position.partition);
+        const transactional = await pending;
         const transaction = await transactional.transaction();
         try {
           await transaction.sendBatch({ topicMessages });
@@ -322,6 +374,13 @@ export function createKafkaWorker(options: KafkaWorkerOptions): KafkaWorker {
           await transaction.commit();
         } catch (error) {
           await transaction.abort().catch(() => {});
+          // Another member (or this one, in a newer generation) owns the partition now: its
+          // producer fenced this one. Nothing of the transaction is visible; the new owner
+          // delivers these notes. Drop the fenced producer so it is never used again.
+          if (hasErrorType(error, fencedTypes)) {
+            dropTransactionalProducer(position.partition, pending);
+            throw new PartitionLostError(position.partition, error);
+          }
           throw error;
         }
       } else {
@@ -339,7 +398,8 @@ export function createKafkaWorker(options: KafkaWorkerOptions): KafkaWorker {
       // A dead-letter topic with a lower limit than maxDeadLetterBytes: send the dead letters
       // without their payload (the source headers still find the original) rather than crash
       // on the same input forever.
-      if (!isTooLarge(error) || !outcomes.some((outcome) => outcome.kind === 'dead-letter')) throw error;
+      if (!hasErrorType(error, tooLargeTypes) || !outcomes.some((outcome) => outcome.kind === 'dead-letter'))
+        throw error;
       await send((outcome) => (outcome.kind === 'dead-letter' ? withoutPayload(outcome.record) : outcome.record));
     }
     for (const outcome of outcomes) {
@@ -357,34 +417,60 @@ export function createKafkaWorker(options: KafkaWorkerOptions): KafkaWorker {
   async function eachBatch(payload: EachBatchPayload): Promise<void> {
     const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
     const position = { topic: batch.topic, partition: batch.partition };
+    // Rebalance means stop and let go: a heartbeat that reports one (or that this member was
+    // expelled) aborts the notes in hand, nothing more is delivered from this batch, and the
+    // error goes back to kafkajs, which rejoins the group. The notes are re-delivered to the
+    // partition's next owner, which may be this worker again.
+    const lost = new AbortController();
+    let lostBecause: unknown;
+    const signal = AbortSignal.any([abandon.signal, lost.signal]);
+    const onHeartbeatError = (error: unknown) => {
+      if (!hasErrorType(error, groupLostTypes) || lost.signal.aborted) return;
+      lostBecause = error;
+      lost.abort();
+    };
+    const beat = () => heartbeat().catch(onHeartbeatError);
     // Heartbeat while notes are generated, so slow notes do not get this member evicted.
-    const beat = setInterval(() => {
-      heartbeat().catch(() => {});
-    }, heartbeatIntervalMs);
+    const timer = setInterval(beat, heartbeatIntervalMs);
+    let messages = batch.messages;
     // A window of at most maxInFlight notes being generated, in offset order; finished notes
     // at its head are delivered together while the ones behind them keep generating.
     const window: { settled: boolean; outcome: Promise<Outcome> }[] = [];
-    let next = 0;
-    const fill = () => {
-      while (window.length < maxInFlight && next < batch.messages.length) {
-        if (stopping || !isRunning() || isStale()) return;
-        const message = batch.messages[next++] as KafkaMessage;
-        const entry = {
-          settled: false,
-          outcome: processMessage(message, { ...position, offset: message.offset }),
-        };
-        entry.outcome.then(
-          () => {
-            entry.settled = true;
-          },
-          () => {
-            entry.settled = true;
-          },
-        );
-        window.push(entry);
-      }
-    };
     try {
+      if (delivery === 'exactly-once') {
+        let floor = committedFloor.get(position.partition);
+        if (floor === undefined || floor.generation !== generation) {
+          const taken = generation;
+          floor = { generation: taken, offset: await fencePartition(position.partition) };
+          committedFloor.set(position.partition, floor);
+        }
+        const below = floor.offset;
+        const skipped = messages.filter((message) => BigInt(message.offset) < below);
+        messages = messages.filter((message) => BigInt(message.offset) >= below);
+        // Delivered by the partition's previous owner after this generation read its offset.
+        const lastSkipped = skipped.at(-1);
+        if (lastSkipped) resolveOffset(lastSkipped.offset);
+      }
+      let next = 0;
+      const fill = () => {
+        while (window.length < maxInFlight && next < messages.length) {
+          if (stopping || lost.signal.aborted || !isRunning() || isStale()) return;
+          const message = messages[next++] as KafkaMessage;
+          const entry = {
+            settled: false,
+            outcome: processMessage(message, { ...position, offset: message.offset }, signal),
+          };
+          entry.outcome.then(
+            () => {
+              entry.settled = true;
+            },
+            () => {
+              entry.settled = true;
+            },
+          );
+          window.push(entry);
+        }
+      };
       fill();
       while (window.length > 0) {
         await (window[0] as (typeof window)[number]).outcome;
@@ -399,18 +485,35 @@ export function createKafkaWorker(options: KafkaWorkerOptions): KafkaWorker {
           }
           ready.push(outcome);
         }
-        if (isStale()) break;
+        if (isStale() || lost.signal.aborted) break;
         if (!abandoned) fill();
-        await deliver(ready, position, payload.commitOffsetsIfNecessary);
+        try {
+          await deliver(ready, position, payload.commitOffsetsIfNecessary);
+        } catch (error) {
+          if (!(error instanceof PartitionLostError)) throw error;
+          // Fenced: take the partition over again (fence, re-read the offset) before the next
+          // batch of it, and let the heartbeat say whether this member is still in the group.
+          committedFloor.delete(position.partition);
+          lost.abort();
+          lostBecause = await heartbeat().then(
+            () => error,
+            (heartbeatError: unknown) => heartbeatError,
+          );
+          break;
+        }
         const last = ready.at(-1);
         if (last) resolveOffset(last.message.offset);
-        await heartbeat().catch(() => {});
+        await beat();
         if (abandoned) break;
       }
     } finally {
-      clearInterval(beat);
+      clearInterval(timer);
       // Whatever is still generating (abandoned, stale or failed batch) is not delivered here.
       for (const entry of window) entry.outcome.catch(() => {});
+    }
+    if (lost.signal.aborted && !stopping) {
+      events.emit('kafka.partition-released', { ...position, reason: errorText(lostBecause) });
+      throw lostBecause;
     }
   }
 
@@ -452,6 +555,9 @@ export function createKafkaWorker(options: KafkaWorkerOptions): KafkaWorker {
       if (delivery === 'at-least-once') {
         producer = createProducer();
         await producer.connect();
+      } else {
+        admin = kafka.admin();
+        await admin.connect();
       }
       const sessionTimeout = options.sessionTimeoutMs ?? 30_000;
       consumer = kafka.consumer({
@@ -464,12 +570,13 @@ export function createKafkaWorker(options: KafkaWorkerOptions): KafkaWorker {
       });
       consumer.on(consumer.events.GROUP_JOIN, () => {
         counters.groupJoins++;
+        generation++;
       });
       consumer.on(consumer.events.CRASH, ({ payload }) => {
         counters.crashes++;
         const restarting = payload.restart === true;
         const error = payload.error as Error;
-        const reason = `${error?.name ?? 'Error'}: ${error?.message ?? String(error)}`;
+        const reason = errorText(error);
         events.emit('kafka.consumer-crashed', { error: reason, restarting });
         // kafkajs restarts after retriable errors; after any other it has disconnected the
         // consumer for good. A worker that stays up then would be a silent zombie: stop it.
@@ -513,20 +620,34 @@ export function createKafkaWorker(options: KafkaWorkerOptions): KafkaWorker {
       for (const pending of transactionalProducers.values()) {
         await pending.then((transactional) => transactional.disconnect()).catch(() => {});
       }
+      await admin?.disconnect().catch(() => {});
       if (crash) settle?.reject(crash);
       else settle?.resolve();
     }
   }
 }
 
-/** Whether a produce failed because a record or batch was over a topic's or broker's size limit. */
-function isTooLarge(error: unknown): boolean {
+/** Produce errors of a record or batch over a topic's or broker's size limit. */
+const tooLargeTypes = ['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE'];
+/** Errors that mean this member's view of the group is over: rejoin (what kafkajs does on them). */
+const groupLostTypes = [
+  'REBALANCE_IN_PROGRESS',
+  'ILLEGAL_GENERATION',
+  'UNKNOWN_MEMBER_ID',
+  'NOT_COORDINATOR_FOR_GROUP',
+  'FENCED_INSTANCE_ID',
+];
+/** Errors of a transactional producer that a newer one with the same id has fenced. */
+const fencedTypes = ['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED'];
+
+/** Whether a kafkajs error, or one it wraps, has one of the protocol error `types`. */
+function hasErrorType(error: unknown, types: readonly string[]): boolean {
   const seen = new Set<unknown>();
   const visit = (value: unknown): boolean => {
     if (typeof value !== 'object' || value === null || seen.has(value)) return false;
     seen.add(value);
     const candidate = value as { type?: unknown; cause?: unknown; errors?: unknown; originalError?: unknown };
-    if (candidate.type === 'MESSAGE_TOO_LARGE' || candidate.type === 'RECORD_LIST_TOO_LARGE') return true;
+    if (typeof candidate.type === 'string' && types.includes(candidate.type)) return true;
     return (
       visit(candidate.cause) ||
       visit(candidate.originalError) ||
@@ -534,4 +655,22 @@ function isTooLarge(error: unknown): boolean {
     );
   };
   return visit(error);
+}
+
+function errorText(error: unknown): string {
+  const candidate = error as { name?: unknown; message?: unknown } | undefined;
+  return typeof candidate?.message === 'string'
+    ? `${typeof candidate.name === 'string' ? candidate.name : 'Error'}: ${candidate.message}`
+    : String(error);
+}
+
+/** This worker's transactional producer of a partition was fenced by a newer owner. */
+class PartitionLostError extends Error {
+  constructor(
+    readonly partition: number,
+    cause: unknown,
+  ) {
+    super(`The producer of partition ${partition} was fenced by a newer owner: ${errorText(cause)}`, { cause });
+    this.name = 'PartitionLostError';
+  }
 }

@@ -29,6 +29,12 @@ export interface CopyForgeEventMap {
   'kafka.message-dead-lettered': { topic: string; partition: number; offset: string; code: ErrorCode };
   /** The worker's kafkajs consumer crashed; `restarting: false` means the worker stopped (see `done()`). */
   'kafka.consumer-crashed': { error: string; restarting: boolean };
+  /**
+   * The worker let a partition go in the middle of a batch: a heartbeat reported a rebalance or
+   * that the member was expelled, or another owner fenced its producer. The notes in hand were
+   * abandoned uncommitted (the partition's next owner delivers them) and the consumer rejoins.
+   */
+  'kafka.partition-released': { topic: string; partition: number; reason: string };
 }
 
 /** Every event name. */
@@ -62,6 +68,7 @@ export const eventTypes: readonly CopyForgeEventType[] = [
   'kafka.message-processed',
   'kafka.message-dead-lettered',
   'kafka.consumer-crashed',
+  'kafka.partition-released',
 ];
 
 const ANY = Symbol('any');

@@ -8,13 +8,14 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ConfigResourceTypes, logLevel } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createKafkaWorker, type KafkaWorker } from '../../adapters/kafka/worker.js';
+import { createKafkaWorker, type KafkaWorker, type KafkaWorkerOptions } from '../../adapters/kafka/worker.js';
 import { CopyForgeEvents } from '../../src/core/events.js';
 import {
   collect,
   committedOffsets,
   createMockForge,
   createTopics,
+  endOffsets,
   header,
   kafkaBrokers,
   kafkaClient,
@@ -31,13 +32,19 @@ afterEach(async () => {
   for (const worker of workers.splice(0)) await worker.stop({ deadlineMs: 1000 }).catch(() => {});
 });
 
-function startWorker(topics: ReturnType<typeof uniqueTopics>, events = new CopyForgeEvents()) {
+function startWorker(
+  topics: ReturnType<typeof uniqueTopics>,
+  events = new CopyForgeEvents(),
+  options: Partial<KafkaWorkerOptions> & { delayMs?: number } = {},
+) {
+  const { delayMs, ...rest } = options;
   const worker = createKafkaWorker({
     brokers: kafkaBrokers(),
-    forge: createMockForge(),
+    forge: createMockForge(delayMs),
     kafka: { logLevel: logLevel.NOTHING },
     events,
     ...topics,
+    ...rest,
   });
   workers.push(worker);
   return worker;
@@ -188,5 +195,57 @@ describe('Kafka worker faults', () => {
     const outputs = await collect(topics.outputTopic, (messages) => messages.length >= 2, { timeoutMs: 60_000 });
     expect(noteIdsOf(outputs).sort()).toEqual(['note-4', 'note-5']);
     expect(worker.metrics()).toMatchObject({ processed: 2, deadLettered: 0, unknownFields: 1 });
+  });
+
+  it('exactly-once: a second worker joining mid-batch gets every note once, and the first lets go promptly', async () => {
+    // The scenario that used to deliver duplicates: one partition, slow notes, a second member
+    // joining while the first has a batch in hand. The first must stop at the heartbeat that
+    // reports the rebalance (not finish its batch), and whoever owns the partition next fences
+    // the old producer before trusting the committed offset.
+    const topics = uniqueTopics('scale-out');
+    await createTopics([topics.inputTopic, topics.outputTopic, topics.deadLetterTopic], 1);
+    const total = 24;
+    await produce(
+      topics.inputTopic,
+      Array.from({ length: total }, (_, index) => JSON.stringify(noteEvent(index))),
+    );
+    const settings: Partial<KafkaWorkerOptions> & { delayMs: number } = {
+      delivery: 'exactly-once',
+      delayMs: 2000,
+      sessionTimeoutMs: 10_000,
+      heartbeatIntervalMs: 1000,
+    };
+    const eventsA = new CopyForgeEvents();
+    const released: string[] = [];
+    eventsA.on('kafka.partition-released', ({ payload }) => void released.push(payload.reason));
+    const a = startWorker(topics, eventsA, settings);
+    await a.start();
+    await within(
+      new Promise<void>((resolveProcessed) => {
+        eventsA.on('kafka.message-processed', () => {
+          if (a.metrics().processed >= 4) resolveProcessed();
+        });
+      }),
+      60_000,
+      'four notes from the first worker',
+    );
+    const b = startWorker(topics, new CopyForgeEvents(), settings);
+    // start() resolves once B has joined: the rebalance is done.
+    await b.start();
+    const processedAtJoin = a.metrics().processed + b.metrics().processed;
+    const outputs = await collect(topics.outputTopic, (messages) => new Set(noteIdsOf(messages)).size >= total, {
+      timeoutMs: 120_000,
+      settleMs: 5000,
+    });
+    const ids = noteIdsOf(outputs);
+    expect(new Set(ids).size).toBe(total);
+    // read_committed sees each note once: no duplicate from the member that lost the partition.
+    expect(ids.length).toBe(total);
+    expect(a.metrics().processed + b.metrics().processed).toBe(total);
+    expect(await committedOffsets(topics.groupId, topics.inputTopic)).toEqual(await endOffsets(topics.inputTopic));
+    // A let go at the rebalance instead of holding the group until its batch of 24 was done.
+    expect(released.length).toBeGreaterThanOrEqual(1);
+    expect(released[0]).toMatch(/REBALANCE|rebalanc/i);
+    expect(processedAtJoin).toBeLessThan(total - 4);
   });
 });
