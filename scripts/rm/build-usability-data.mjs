@@ -5,7 +5,8 @@
 //   - the SFT corpus (data/sft/notes): its hand-written titles are usable titles, and junk of
 //     the kinds the default model produced is made from each note (augmented negatives):
 //     a bare audience or style name, another domain's title (off-topic), the note's own
-//     title, a Latin fragment in a Chinese title, a bare price or number.
+//     title, a Latin fragment in a Chinese title, a bare price or number, and a shortcoming
+//     the note admits copied out as the title (`过减速带有点颠`, `the fan is a bit loud`).
 // The corpus's train notes go to the training file, its validation notes (never trained on)
 // to the validation file. Usage:
 //   node scripts/rm/build-usability-data.mjs <out-dir>
@@ -103,6 +104,34 @@ function junkFor(row) {
   return junk;
 }
 
+// Clauses where the note admits a shortcoming, cut at punctuation; the small model copies
+// them out as titles, which reads as an ad against the product. This list is wider and
+// written apart from the reward model's own `statesDownside` markers.
+const downsideClause = {
+  zh: /缺点|槽点|不足|鸡肋|踩雷|翻车|失望|可惜|一般|有点|不够|不太|偏贵|偏重|略贵|略重|太贵|太重|太吵|卡顿|闷热/u,
+  en: /\b(?:downsides?|drawbacks?|cons|complaint|not great|mediocre|disappointing|overpriced|too loud|too heavy|too small|noisy|flimsy|only gripe|annoying)\b/iu,
+};
+const turn = { zh: /但|不过|却|还是|值得|真香|能接受|？|\?/u, en: /\b(?:but|still|worth|yet|though|although)\b|\?/iu };
+
+function downsideFor(row) {
+  const { note } = row;
+  const lang = language(note);
+  const clauses = note.body
+    .split(lang === 'zh' ? /[，。！？；：\n]/u : /(?<=[.!?;])\s+|\n/u)
+    .map((clause) =>
+      clause
+        .trim()
+        .replace(/^[-*\d.、)）\s]+/u, '')
+        .replace(/[.;,]+$/u, ''),
+    )
+    .filter((clause) => downsideClause[lang].test(clause) && !turn[lang].test(clause))
+    .filter((clause) =>
+      lang === 'zh' ? [...clause].length >= 6 && [...clause].length <= 24 : clause.length >= 14 && clause.length <= 80,
+    )
+    .filter((clause) => !/(?:一般|usually|generally)/iu.test(clause) || /一般$/u.test(clause));
+  return clauses.length === 0 ? undefined : { title: pick(clauses), kind: 'synthetic-downside' };
+}
+
 const sampleNotes = new Map(
   readFileSync(join(root, 'data/sample-notes.jsonl'), 'utf8')
     .split('\n')
@@ -133,6 +162,9 @@ for (const row of rows) {
   // junk titles stay near balance before augmentation adds its own negatives.
   const junk = junkFor(row);
   const kept = target === validation ? junk : junk.sort(() => next() - 0.5).slice(0, 2);
+  // A downside clause, where the note has one, on top: the kind the trained model still wrote.
+  const downside = downsideFor(row);
+  if (downside) kept.push(downside);
   for (const entry of kept) target.push({ note: row.note, title: entry.title, label: 0, kind: entry.kind });
 }
 await mkdir(out, { recursive: true });

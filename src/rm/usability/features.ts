@@ -36,6 +36,7 @@ export const usabilityFeatureNames = [
   'foreignFragment',
   'noContentWord',
   'bareNumber',
+  'statesDownside',
   'disfluency',
   'fluencyMissing',
 ] as const;
@@ -400,6 +401,28 @@ function repeatedWordSpan(title: string, source: string): string | undefined {
   return undefined;
 }
 
+// A shortcoming of the product stated as the title: honest in a review, a bad ad. A title
+// that turns it (`药味有点重，但他能接受`, `a bit loud, but worth it`) is not flagged, nor a
+// pain point asked as a question (`皮肤有点干？`), nor `有点小骄傲`-style feelings.
+const chineseDownside =
+  /(?<![不没无])(?:缺点|槽点|鸡肋|踩雷|翻车|失望|可惜)|一般般?(?=$|[，,。.！!；;、\s])|有点(?!小|东西|香|甜|意思|心动|感动)|不够|不太(?:好|行|方便|舒服|稳|灵|准)|(?:偏|略|太)(?:贵|重|大|吵|硬|紧|松|慢|闷|腻|咸|涩|颠|窄|短|薄|透)/u;
+// A turn to the good side, or both sides promised (`优缺点都说清`, `pros and cons`).
+const chineseTurn = /但|不过|却|还是|也值|真香|值得|够用|没关系|能接受|无所谓|舒服|好用|适应|惊艳|惊喜|优缺点|优点/u;
+const latinDownside =
+  /\b(?:downsides?|drawbacks?|cons|only complaint|not great|mediocre|disappointing|overpriced|meh|(?:a bit|slightly|too|rather|quite) (?:loud|heavy|pricey|expensive|small|tight|loose|bumpy|slow|noisy|salty|thin|short|stiff|bland|flimsy|hot|cheap)|runs (?:a bit )?(?:loud|hot|small|large))\b/iu;
+const latinTurn = /\b(?:but|still|worth|yet|though|although|even so|anyway|great|love|perfect|pros)\b/iu;
+
+function downsideSpan(title: string): string | undefined {
+  const folded = foldText(title);
+  const chinese = isChineseText(title);
+  const match = (chinese ? chineseDownside : latinDownside).exec(folded);
+  if (!match) return undefined;
+  if ((chinese ? chineseTurn : latinTurn).test(folded)) return undefined;
+  // Asked, not stated: the reader's problem, which the ad then solves.
+  if (/[？?]/u.test(folded)) return undefined;
+  return match[0];
+}
+
 function negationSpan(title: string, source: string): string | undefined {
   const folded = foldText(title);
   const foldedSource = foldText(source);
@@ -632,6 +655,16 @@ export function computeUsabilityFeatures(
   if (/\d/u.test(title) && letterCount <= (chinese ? 2 : 3)) {
     values.bareNumber = 1;
     reasons.push({ code: 'bare-number', message: 'The title is a number with hardly any words.', span: title });
+  }
+
+  const downside = downsideSpan(title);
+  if (downside) {
+    values.statesDownside = 1;
+    reasons.push({
+      code: 'states-downside',
+      message: 'The title states a shortcoming of the product without turning it.',
+      span: downside,
+    });
   }
 
   const titleGrams = characterNgrams(title, 2);

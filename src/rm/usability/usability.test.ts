@@ -56,6 +56,28 @@ describe('usability features', () => {
     expect(codes('é˜²æ™’éœœ', sunscreen).map(([code]) => code)).toContain('garbled-text');
   });
 
+  it('flags a shortcoming stated as the title, not one turned, asked or denied', async () => {
+    const bike: Note = {
+      id: 'zh-bike',
+      title: '通勤自行车',
+      body: '这辆城市自行车避震一般，走石子路有点颠，但是轻，12公斤，每天通勤骑10公里，车座偏硬。',
+    };
+    const flagged = (title: string, note: Note) =>
+      computeUsabilityFeatures(title, note).reasons.find((reason) => reason.code === 'states-downside')?.span;
+    expect(flagged('避震一般，走石子路有点颠', bike)).toBe('一般');
+    expect(flagged('车座偏硬，每天骑10公里', bike)).toBe('偏硬');
+    expect(flagged('避震一般，但12公斤很轻', bike)).toBeUndefined();
+    expect(flagged('走石子路有点颠？', bike)).toBeUndefined();
+    expect(flagged('通勤不踩雷的12公斤自行车', bike)).toBeUndefined();
+    expect(flagged('骑了一个月，优缺点都说清', bike)).toBeUndefined();
+    expect(flagged('The skillet runs a bit hot on gas', skillet)).toBe('runs a bit hot');
+    expect(flagged('A bit heavy, but it will outlive me', skillet)).toBeUndefined();
+    // The shipped weights reject the bare shortcoming and keep the turned one.
+    const [bare, turned] = await scoreUsability(['避震一般，走石子路有点颠', '避震一般，但12公斤很轻'], bike);
+    expect(bare?.verdict).toBe('fail');
+    expect(turned?.verdict).toBe('pass');
+  });
+
   it('measures fluency from scoreText and says when the backend lacks it', async () => {
     const fluent = createMockBackend({ score: (_prompt, text) => -1.5 * Math.max(1, text.length) });
     const withFluency = { ...parseUsabilityWeights(createUsabilityWeightsWithFluency()) };
