@@ -40,9 +40,23 @@ export interface KafkaWorkerOptions {
    * @default 'at-least-once'
    */
   delivery?: 'at-least-once' | 'exactly-once';
-  /** Notes processed at once per partition; fetching waits while the bound is reached. @default 2 */
+  /**
+   * Notes generated at once by this worker, across its partitions (which take turns).
+   * Fetching goes on while they generate: a partition is fetched from again once fewer than
+   * `maxInFlight` of its fetched messages wait for a slot. @default 2
+   */
   maxInFlight?: number;
-  /** Partitions processed at once. @default 1 */
+  /**
+   * Messages of one partition accepted and not yet committed, at most; the partition is
+   * paused at the bound. Offsets are committed only up to the first unfinished note, so a
+   * slow note holds this many behind it (at-least-once delivers them meanwhile; a crash
+   * repeats them). Also the most taken from one fetched batch. @default 1000
+   */
+  maxPendingPerPartition?: number;
+  /**
+   * Batches kafkajs hands to the worker at once. The worker takes a batch's messages into its
+   * window and returns, so 1 no longer holds other partitions back. @default 1
+   */
   partitionsConsumedConcurrently?: number;
   /** Attempts for a note whose generation fails with a retriable error before it is dead-lettered. @default 3 */
   maxAttempts?: number;
@@ -64,8 +78,14 @@ export interface KafkaWorkerOptions {
    * @default 1000000 (Kafka's default limit is 1048588)
    */
   maxDeadLetterBytes?: number;
-  /** Consumer session timeout, ms. The worker heartbeats while a note is generated. @default 30000 */
+  /** Consumer session timeout, ms. kafkajs heartbeats while notes generate (the worker does not block it). @default 30000 */
   sessionTimeoutMs?: number;
+  /**
+   * Longest wait of one fetch, ms: how long the broker holds a fetch when there is no new
+   * data, and how long kafkajs sleeps while every partition is paused (a full window) — so
+   * also how soon a partition resumes once a note finishes. @default 1000
+   */
+  fetchMaxWaitMs?: number;
   /** Heartbeat interval, ms. @default 3000 */
   heartbeatIntervalMs?: number;
   /** Create the output and dead-letter topics when missing. @default true */
@@ -167,6 +187,18 @@ export function createKafkaWorker(options: KafkaWorkerOptions): KafkaWorker {
     throw new CopyForgeError('CF_INVALID_CONFIG', `'maxInFlight' must be a positive integer, got ${maxInFlight}.`);
   }
   const maxDeadLetterBytes = options.maxDeadLetterBytes ?? 1_000_000;
+  const maxPendingPerPartition = options.maxPendingPerPartition ?? 1000;
+  if (!Number.isInteger(maxPendingPerPartition) || maxPendingPerPartition < 1) {
+    throw new CopyForgeError(
+      'CF_INVALID_CONFIG',
+      `'maxPendingPerPartition' must be a positive integer, got ${maxPendingPerPartition}.`,
+      {
+        issues: [
+          { path: '/maxPendingPerPartition', rule: 'minimum', message: "'/maxPendingPerPartition' must be at least 1" },
+        ],
+      },
+    );
+  }
   const counters: KafkaWorkerMetrics = {
     processed: 0,
     deadLettered: 0,
@@ -187,12 +219,10 @@ export function createKafkaWorker(options: KafkaWorkerOptions): KafkaWorker {
   let producer: Producer | undefined;
   const transactionalProducers = new Map<number, Promise<Producer>>();
   let createProducer: ((transactionalId?: string) => Producer) | undefined;
-  // Exactly-once: an admin client to read committed offsets after fencing, the group
-  // generation this member is in (counted by joins), and per partition the committed offset
-  // read once it was taken over in that generation.
+  // Exactly-once: an admin client to read committed offsets after fencing. The group
+  // generation this member is in, counted by joins.
   let admin: Admin | undefined;
   let generation = 0;
-  const committedFloor = new Map<number, { generation: number; offset: bigint }>();
   let stopping = false;
 
   async function processMessage(message: KafkaMessage, source: SourcePosition, signal: AbortSignal): Promise<Outcome> {
@@ -339,182 +369,392 @@ export function createKafkaWorker(options: KafkaWorkerOptions): KafkaWorker {
 
   type Delivered = Exclude<Outcome, { kind: 'abandoned' }>;
 
+  /** One accepted message of a partition, from acceptance until its offset is committed. */
+  interface Slot {
+    /** Dropped once delivered: an uncommitted slot then costs its offset only. */
+    message: KafkaMessage;
+    readonly offset: string;
+    readonly window: PartitionWindow;
+    state: 'queued' | 'generating' | 'done' | 'delivered';
+    outcome?: Delivered;
+  }
+
   /**
-   * Produces the outcomes of consecutive messages of one partition in one request and
-   * commits past the last of them: a backlog costs one produce and one commit per group of
-   * finished notes, not per note. Offsets move only after the outputs are acknowledged.
+   * What this worker holds of one partition in one group generation: the messages accepted
+   * and not yet committed, in offset order. Fetching goes on while they generate (kafkajs'
+   * fetch position moves as messages are accepted; offsets are committed only for the
+   * contiguous delivered prefix), and the partition is paused while it holds its share.
    */
-  async function deliver(
-    outcomes: Delivered[],
-    position: { topic: string; partition: number },
-    commitOffsets: EachBatchPayload['commitOffsetsIfNecessary'],
-  ): Promise<void> {
-    const last = outcomes.at(-1);
-    if (!last) return;
-    const nextOffset = (BigInt(last.message.offset) + 1n).toString();
-    const send = async (records: (outcome: Delivered) => OutgoingRecord) => {
+  interface PartitionWindow {
+    readonly topic: string;
+    readonly partition: number;
+    readonly generation: number;
+    readonly slots: Slot[];
+    /** Aborted when the partition is let go: its notes in hand are abandoned uncommitted. */
+    readonly abort: AbortController;
+    readonly signal: AbortSignal;
+    /** Offsets below it are not accepted again (kafkajs may hand out a batch twice). */
+    nextOffset: bigint;
+    /** Messages accepted, not yet generating, in offset order. */
+    readonly waiting: Slot[];
+    /** The latest batch's explicit commit, bound to this generation's group membership. */
+    commit: EachBatchPayload['commitOffsetsIfNecessary'];
+    flushing?: Promise<void>;
+    flushAgain: boolean;
+    retryTimer?: NodeJS.Timeout;
+    retries: number;
+    released: boolean;
+  }
+
+  const windows = new Map<number, PartitionWindow>();
+  /** The partition served last by pump(): partitions take turns at the generation slots. */
+  let lastServed = -1;
+  let generating = 0;
+  /** True from a rebalance kafkajs reported until this member has joined again. */
+  let rebalancing = false;
+  const idleWaiters = new Set<() => void>();
+
+  function openWindow(topic: string, partition: number, commit: PartitionWindow['commit']): PartitionWindow {
+    const abort = new AbortController();
+    const window: PartitionWindow = {
+      topic,
+      partition,
+      generation,
+      slots: [],
+      abort,
+      signal: AbortSignal.any([abandon.signal, abort.signal]),
+      nextOffset: -1n,
+      waiting: [],
+      commit,
+      flushAgain: false,
+      retries: 0,
+      released: false,
+    };
+    windows.set(partition, window);
+    return window;
+  }
+
+  /**
+   * Lets a partition go (rebalance, new generation, fenced, crash): its notes in hand are
+   * aborted, nothing more of it is delivered or committed; whoever owns the partition next,
+   * this worker included, gets the uncommitted messages again.
+   */
+  function releaseWindow(window: PartitionWindow, reason: string): void {
+    if (window.released) return;
+    window.released = true;
+    if (windows.get(window.partition) === window) windows.delete(window.partition);
+    clearTimeout(window.retryTimer);
+    window.abort.abort();
+    if (window.slots.some((slot) => slot.state !== 'delivered') && !stopping) {
+      events.emit('kafka.partition-released', { topic: window.topic, partition: window.partition, reason });
+    }
+    // Paused for lack of room in a window that is gone: fetch again (not while rebalancing;
+    // the join resumes everything).
+    if (!rebalancing && !stopping) resumePartition(window.partition);
+    notifyIdle();
+  }
+
+  function releaseAll(reason: string): void {
+    for (const window of [...windows.values()]) releaseWindow(window, reason);
+  }
+
+  /**
+   * Whether `window` may fetch more: fewer messages waiting than there are generation slots,
+   * and fewer than `maxPendingPerPartition` uncommitted. Otherwise the partition is paused.
+   */
+  function hasRoom(window: PartitionWindow): boolean {
+    return window.waiting.length < maxInFlight && window.slots.length < maxPendingPerPartition;
+  }
+
+  /** Partitions this worker paused (for lack of room, or while rebalancing). */
+  const paused = new Set<number>();
+
+  function pausePartition(partition: number): void {
+    paused.add(partition);
+    consumer?.pause([{ topic: inputTopic, partitions: [partition] }]);
+  }
+
+  function resumePartition(partition: number): void {
+    if (!paused.delete(partition)) return;
+    try {
+      consumer?.resume([{ topic: inputTopic, partitions: [partition] }]);
+    } catch {
+      // The consumer is gone (crashed or stopping): nothing to resume.
+    }
+  }
+
+  function resumeIfRoom(window: PartitionWindow): void {
+    if (window.released || stopping || rebalancing || !hasRoom(window)) return;
+    resumePartition(window.partition);
+  }
+
+  async function eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset } = payload;
+    if (stopping || rebalancing) {
+      // Not accepted, not resolved: fetched again by whoever owns the partition next.
+      pausePartition(batch.partition);
+      return;
+    }
+    let window = windows.get(batch.partition);
+    if (!window || window.generation !== generation) {
+      if (window) releaseWindow(window, 'a new group generation began');
+      const taken = generation;
+      // Exactly-once: fence the partition's transactional id, then read the committed offset.
+      const floor = delivery === 'exactly-once' ? await fencePartition(batch.partition) : -1n;
+      if (taken !== generation || stopping) return;
+      window = openWindow(batch.topic, batch.partition, payload.commitOffsetsIfNecessary);
+      window.nextOffset = floor;
+    }
+    window.commit = payload.commitOffsetsIfNecessary;
+    // The whole fetched batch is taken (kafkajs bounds its size), so it is never fetched twice;
+    // past maxPendingPerPartition the rest stays unresolved and is fetched again later.
+    for (const message of batch.messages) {
+      const offset = BigInt(message.offset);
+      // Below the floor: delivered by the partition's previous owner after this generation
+      // read its offset, or accepted already from an earlier copy of this batch.
+      if (offset < window.nextOffset) continue;
+      if (window.slots.length >= maxPendingPerPartition) break;
+      const slot: Slot = { message, offset: message.offset, window, state: 'queued' };
+      window.slots.push(slot);
+      window.waiting.push(slot);
+      window.nextOffset = offset + 1n;
+      // Moves kafkajs' fetch position only; offsets are committed by flush().
+      resolveOffset(message.offset);
+    }
+    if (!hasRoom(window)) pausePartition(window.partition);
+    pump();
+  }
+
+  /** The next message to generate: partitions with waiting messages take turns, each in offset order. */
+  function nextWaiting(): Slot | undefined {
+    let chosen: PartitionWindow | undefined;
+    for (const window of windows.values()) {
+      if (window.released || window.waiting.length === 0) continue;
+      const after = window.partition > lastServed;
+      const chosenAfter = chosen !== undefined && chosen.partition > lastServed;
+      if (!chosen || (after && !chosenAfter) || (after === chosenAfter && window.partition < chosen.partition)) {
+        chosen = window;
+      }
+    }
+    if (!chosen) return undefined;
+    lastServed = chosen.partition;
+    return chosen.waiting.shift();
+  }
+
+  /** Starts waiting messages while fewer than `maxInFlight` notes generate. */
+  function pump(): void {
+    while (generating < maxInFlight && !stopping) {
+      const slot = nextWaiting();
+      if (!slot) return;
+      const { window } = slot;
+      slot.state = 'generating';
+      generating++;
+      resumeIfRoom(window);
+      const source = { topic: window.topic, partition: window.partition, offset: slot.message.offset };
+      void processMessage(slot.message, source, window.signal)
+        .catch((error: unknown): Outcome => {
+          // processMessage turns every failure into an outcome; this is a last resort.
+          const failure = toCopyForgeError(error, 'CF_GENERATION_FAILED');
+          return {
+            kind: 'dead-letter',
+            message: slot.message,
+            error: failure,
+            record: buildDeadLetterRecord(slot.message, source, failure, { maxBytes: maxDeadLetterBytes }),
+          };
+        })
+        .then((outcome) => {
+          generating--;
+          if (outcome.kind !== 'abandoned' && !window.released) {
+            slot.outcome = outcome;
+            slot.state = 'done';
+            scheduleFlush(window);
+          }
+          pump();
+          notifyIdle();
+        });
+    }
+  }
+
+  function scheduleFlush(window: PartitionWindow): void {
+    if (window.released) return;
+    if (window.flushing) {
+      window.flushAgain = true;
+      return;
+    }
+    window.flushing = flush(window).finally(() => {
+      window.flushing = undefined;
+      if (window.flushAgain && !window.released) {
+        window.flushAgain = false;
+        scheduleFlush(window);
+      }
+      notifyIdle();
+    });
+  }
+
+  /**
+   * Delivers what is ready in `window` and commits past the contiguous delivered prefix.
+   * At-least-once: every finished note is produced as soon as it is ready, in one request
+   * with whatever else finished meanwhile (output order is not input order; outputs are keyed
+   * by note id); offsets move only past notes whose outputs are acknowledged. Exactly-once:
+   * outputs and offset commit in one transaction, so only the finished prefix can go.
+   */
+  async function flush(window: PartitionWindow): Promise<void> {
+    const finished =
+      delivery === 'exactly-once'
+        ? takeWhile(window.slots, (slot) => slot.state === 'done')
+        : window.slots.filter((slot) => slot.state === 'done');
+    // One produce request stays well under the broker's request limit; the rest goes next.
+    const ready = withinRequestBudget(finished);
+    if (ready.length < finished.length) window.flushAgain = true;
+    try {
+      if (ready.length > 0) {
+        const committedThrough = delivery === 'exactly-once' ? ready.at(-1) : undefined;
+        await send(window, ready, committedThrough);
+        // Sent is sent: counted even when the partition was let go meanwhile.
+        for (const slot of ready) {
+          slot.state = 'delivered';
+          const outcome = slot.outcome as Delivered;
+          const source = { topic: window.topic, partition: window.partition, offset: slot.offset };
+          if (outcome.kind === 'output') {
+            counters.processed++;
+            events.emit('kafka.message-processed', { ...source, noteId: outcome.noteId });
+          } else {
+            counters.deadLettered++;
+            events.emit('kafka.message-dead-lettered', { ...source, code: outcome.error.code });
+          }
+          slot.outcome = undefined;
+          slot.message = deliveredMessage;
+        }
+        if (window.released) return;
+      }
+      const prefix = takeWhile(window.slots, (slot) => slot.state === 'delivered');
+      const last = prefix.at(-1);
+      if (last && delivery === 'at-least-once') {
+        // Through the batch payload, not consumer.commitOffsets(): kafkajs drops the latter
+        // silently once consumer.stop() has begun, which would leave notes finished during
+        // shutdown uncommitted.
+        await window.commit({
+          topics: [
+            {
+              topic: window.topic,
+              partitions: [{ partition: window.partition, offset: (BigInt(last.offset) + 1n).toString() }],
+            },
+          ],
+        });
+      }
+      if (window.released) return;
+      window.slots.splice(0, prefix.length);
+      window.retries = 0;
+      resumeIfRoom(window);
+    } catch (error) {
+      if (window.released) return;
+      if (error instanceof PartitionLostError || hasErrorType(error, groupLostTypes)) {
+        // Fenced by a newer owner, or this member's generation is over: let the partition go.
+        const first = window.slots[0]?.offset;
+        releaseWindow(window, errorText(error));
+        // A rejoin re-reads the committed offset by itself; a fenced producer alone does not
+        // end the generation, so fetch again from the first uncommitted message (the next
+        // window fences and skips what the new owner delivered).
+        if (error instanceof PartitionLostError && first !== undefined && !stopping) {
+          try {
+            consumer?.seek({ topic: window.topic, partition: window.partition, offset: first });
+          } catch {
+            // Not assigned any more: the rejoin takes care of it.
+          }
+        }
+        return;
+      }
+      if (stopping) {
+        // Shutting down: what is not delivered stays uncommitted and is re-delivered.
+        releaseWindow(window, errorText(error));
+        return;
+      }
+      if (isRetriable(error)) {
+        // The broker is away or busy: keep what is ready and try again with backoff.
+        window.retries++;
+        const delay = Math.min(30_000, retryBackoffMs * 2 ** Math.min(window.retries - 1, 6));
+        window.retryTimer = setTimeout(() => scheduleFlush(window), delay);
+        return;
+      }
+      counters.crashes++;
+      const reason = errorText(error);
+      events.emit('kafka.consumer-crashed', { error: reason, restarting: false });
+      releaseAll(reason);
+      void shutDown(
+        new CopyForgeError('CF_KAFKA_FAILED', `Delivering to Kafka failed and the worker cannot restart: ${reason}`, {
+          cause: error,
+          details: { groupId: options.groupId, inputTopic, partition: window.partition },
+        }),
+      );
+    }
+  }
+
+  async function send(window: PartitionWindow, slots: Slot[], committedThrough: Slot | undefined): Promise<void> {
+    const attempt = async (records: (outcome: Delivered) => OutgoingRecord) => {
       const byTopic = new Map<string, OutgoingRecord[]>();
-      for (const outcome of outcomes) {
+      for (const slot of slots) {
+        const outcome = slot.outcome as Delivered;
         const topic = outcome.kind === 'output' ? outputTopic : deadLetterTopic;
         const list = byTopic.get(topic) ?? [];
         list.push(records(outcome));
         byTopic.set(topic, list);
       }
       const topicMessages = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
-      if (delivery === 'exactly-once') {
-        const pending = transactionalProducer(position.partition);
-        const transactional = await pending;
-        const transaction = await transactional.transaction();
-        try {
-          await transaction.sendBatch({ topicMessages });
-          await transaction.sendOffsets({
-            consumerGroupId: options.groupId,
-            topics: [{ topic: position.topic, partitions: [{ partition: position.partition, offset: nextOffset }] }],
-          });
-          await transaction.commit();
-        } catch (error) {
-          await transaction.abort().catch(() => {});
-          // Another member (or this one, in a newer generation) owns the partition now: its
-          // producer fenced this one. Nothing of the transaction is visible; the new owner
-          // delivers these notes. Drop the fenced producer so it is never used again.
-          if (hasErrorType(error, fencedTypes)) {
-            dropTransactionalProducer(position.partition, pending);
-            throw new PartitionLostError(position.partition, error);
-          }
-          throw error;
-        }
-      } else {
+      if (!committedThrough) {
         await (producer as Producer).sendBatch({ acks: -1, topicMessages });
-        // Through the batch, not consumer.commitOffsets(): kafkajs drops the latter silently once
-        // consumer.stop() has begun, which would leave notes finished during shutdown uncommitted.
-        await commitOffsets({
-          topics: [{ topic: position.topic, partitions: [{ partition: position.partition, offset: nextOffset }] }],
+        return;
+      }
+      const nextOffset = (BigInt(committedThrough.offset) + 1n).toString();
+      const pending = transactionalProducer(window.partition);
+      const transactional = await pending;
+      const transaction = await transactional.transaction();
+      try {
+        await transaction.sendBatch({ topicMessages });
+        await transaction.sendOffsets({
+          consumerGroupId: options.groupId,
+          topics: [{ topic: window.topic, partitions: [{ partition: window.partition, offset: nextOffset }] }],
         });
+        if (window.released) throw new PartitionLostError(window.partition, 'the partition was let go');
+        await transaction.commit();
+      } catch (error) {
+        await transaction.abort().catch(() => {});
+        // Another member (or this one, in a newer generation) owns the partition now: its
+        // producer fenced this one. Nothing of the transaction is visible; the new owner
+        // delivers these notes. Drop the fenced producer so it is never used again.
+        if (hasErrorType(error, fencedTypes)) {
+          dropTransactionalProducer(window.partition, pending);
+          throw new PartitionLostError(window.partition, error);
+        }
+        throw error;
       }
     };
     try {
-      await send((outcome) => outcome.record);
+      await attempt((outcome) => outcome.record);
     } catch (error) {
       // A dead-letter topic with a lower limit than maxDeadLetterBytes: send the dead letters
       // without their payload (the source headers still find the original) rather than crash
       // on the same input forever.
-      if (!hasErrorType(error, tooLargeTypes) || !outcomes.some((outcome) => outcome.kind === 'dead-letter'))
+      if (!hasErrorType(error, tooLargeTypes) || !slots.some((slot) => slot.outcome?.kind === 'dead-letter')) {
         throw error;
-      await send((outcome) => (outcome.kind === 'dead-letter' ? withoutPayload(outcome.record) : outcome.record));
-    }
-    for (const outcome of outcomes) {
-      const source = { ...position, offset: outcome.message.offset };
-      if (outcome.kind === 'output') {
-        counters.processed++;
-        events.emit('kafka.message-processed', { ...source, noteId: outcome.noteId });
-      } else {
-        counters.deadLettered++;
-        events.emit('kafka.message-dead-lettered', { ...source, code: outcome.error.code });
       }
+      await attempt((outcome) => (outcome.kind === 'dead-letter' ? withoutPayload(outcome.record) : outcome.record));
     }
   }
 
-  async function eachBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
-    const position = { topic: batch.topic, partition: batch.partition };
-    // Rebalance means stop and let go: a heartbeat that reports one (or that this member was
-    // expelled) aborts the notes in hand, nothing more is delivered from this batch, and the
-    // error goes back to kafkajs, which rejoins the group. The notes are re-delivered to the
-    // partition's next owner, which may be this worker again.
-    const lost = new AbortController();
-    let lostBecause: unknown;
-    const signal = AbortSignal.any([abandon.signal, lost.signal]);
-    const onHeartbeatError = (error: unknown) => {
-      if (!hasErrorType(error, groupLostTypes) || lost.signal.aborted) return;
-      lostBecause = error;
-      lost.abort();
-    };
-    const beat = () => heartbeat().catch(onHeartbeatError);
-    // Heartbeat while notes are generated, so slow notes do not get this member evicted.
-    const timer = setInterval(beat, heartbeatIntervalMs);
-    let messages = batch.messages;
-    // A window of at most maxInFlight notes being generated, in offset order; finished notes
-    // at its head are delivered together while the ones behind them keep generating.
-    const window: { settled: boolean; outcome: Promise<Outcome> }[] = [];
-    try {
-      if (delivery === 'exactly-once') {
-        let floor = committedFloor.get(position.partition);
-        if (floor === undefined || floor.generation !== generation) {
-          const taken = generation;
-          floor = { generation: taken, offset: await fencePartition(position.partition) };
-          committedFloor.set(position.partition, floor);
-        }
-        const below = floor.offset;
-        const skipped = messages.filter((message) => BigInt(message.offset) < below);
-        messages = messages.filter((message) => BigInt(message.offset) >= below);
-        // Delivered by the partition's previous owner after this generation read its offset.
-        const lastSkipped = skipped.at(-1);
-        if (lastSkipped) resolveOffset(lastSkipped.offset);
-      }
-      let next = 0;
-      const fill = () => {
-        while (window.length < maxInFlight && next < messages.length) {
-          if (stopping || lost.signal.aborted || !isRunning() || isStale()) return;
-          const message = messages[next++] as KafkaMessage;
-          const entry = {
-            settled: false,
-            outcome: processMessage(message, { ...position, offset: message.offset }, signal),
-          };
-          entry.outcome.then(
-            () => {
-              entry.settled = true;
-            },
-            () => {
-              entry.settled = true;
-            },
-          );
-          window.push(entry);
-        }
-      };
-      fill();
-      while (window.length > 0) {
-        await (window[0] as (typeof window)[number]).outcome;
-        const ready: Delivered[] = [];
-        let abandoned = false;
-        while (window[0]?.settled) {
-          const outcome = await (window.shift() as (typeof window)[number]).outcome;
-          // Abandoned work stays uncommitted: it is re-delivered to whoever owns the partition next.
-          if (outcome.kind === 'abandoned') {
-            abandoned = true;
-            break;
-          }
-          ready.push(outcome);
-        }
-        if (isStale() || lost.signal.aborted) break;
-        if (!abandoned) fill();
-        try {
-          await deliver(ready, position, payload.commitOffsetsIfNecessary);
-        } catch (error) {
-          if (!(error instanceof PartitionLostError)) throw error;
-          // Fenced: take the partition over again (fence, re-read the offset) before the next
-          // batch of it, and let the heartbeat say whether this member is still in the group.
-          committedFloor.delete(position.partition);
-          lost.abort();
-          lostBecause = await heartbeat().then(
-            () => error,
-            (heartbeatError: unknown) => heartbeatError,
-          );
-          break;
-        }
-        const last = ready.at(-1);
-        if (last) resolveOffset(last.message.offset);
-        await beat();
-        if (abandoned) break;
-      }
-    } finally {
-      clearInterval(timer);
-      // Whatever is still generating (abandoned, stale or failed batch) is not delivered here.
-      for (const entry of window) entry.outcome.catch(() => {});
-    }
-    if (lost.signal.aborted && !stopping) {
-      events.emit('kafka.partition-released', { ...position, reason: errorText(lostBecause) });
-      throw lostBecause;
-    }
+  function notifyIdle(): void {
+    if (!isIdle()) return;
+    for (const wake of idleWaiters) wake();
+    idleWaiters.clear();
+  }
+
+  /** Nothing generating and no delivery running. */
+  function isIdle(): boolean {
+    return generating === 0 && [...windows.values()].every((window) => !window.flushing);
+  }
+
+  function whenIdle(): Promise<void> {
+    if (isIdle()) return Promise.resolve();
+    return new Promise((resolve) => idleWaiters.add(resolve));
   }
 
   return {
@@ -565,15 +805,28 @@ export function createKafkaWorker(options: KafkaWorkerOptions): KafkaWorker {
         sessionTimeout,
         rebalanceTimeout: Math.max(sessionTimeout * 2, 60_000),
         heartbeatInterval: heartbeatIntervalMs,
+        maxWaitTimeInMs: options.fetchMaxWaitMs ?? 1000,
         readUncommitted: false,
         allowAutoTopicCreation: false,
+      });
+      consumer.on(consumer.events.REBALANCING, () => {
+        // Rebalance means stop and let go: the notes in hand are abandoned uncommitted, and
+        // nothing is accepted until this member has joined again.
+        rebalancing = true;
+        releaseAll('the group is rebalancing');
       });
       consumer.on(consumer.events.GROUP_JOIN, () => {
         counters.groupJoins++;
         generation++;
+        rebalancing = false;
+        // kafkajs starts every partition of the new generation from its committed offset.
+        releaseAll('a new group generation began');
+        for (const partition of [...paused]) resumePartition(partition);
       });
       consumer.on(consumer.events.CRASH, ({ payload }) => {
         counters.crashes++;
+        // Restarted or not, the crashed consumer's membership and fetch positions are gone.
+        releaseAll(`the consumer crashed: ${errorText(payload.error)}`);
         const restarting = payload.restart === true;
         const error = payload.error as Error;
         const reason = errorText(error);
@@ -607,6 +860,21 @@ export function createKafkaWorker(options: KafkaWorkerOptions): KafkaWorker {
     stopping = true;
     const deadline = setTimeout(() => abandon.abort(), crash ? 0 : deadlineMs);
     try {
+      // Stop fetching; messages accepted but not started are let go (re-delivered), notes
+      // generating get until the deadline, and what finishes is delivered and committed.
+      try {
+        consumer?.pause([{ topic: inputTopic }]);
+      } catch {
+        // Not running (crashed before it started): nothing to pause.
+      }
+      for (const window of windows.values()) window.waiting.splice(0);
+      if (crash) {
+        abandon.abort();
+        releaseAll('the worker is stopping');
+      }
+      // Past the deadline the notes in hand are aborted; a delivery still hanging then (a
+      // broker gone) gets a short grace, after which it is given up uncommitted.
+      await Promise.race([whenIdle(), afterAbort(abandon.signal, 10_000)]);
       await consumer?.stop().catch((error: unknown) => {
         if (!crash) throw error;
       });
@@ -616,6 +884,7 @@ export function createKafkaWorker(options: KafkaWorkerOptions): KafkaWorker {
     } finally {
       clearTimeout(deadline);
       abandon.abort();
+      for (const window of windows.values()) clearTimeout(window.retryTimer);
       await producer?.disconnect().catch(() => {});
       for (const pending of transactionalProducers.values()) {
         await pending.then((transactional) => transactional.disconnect()).catch(() => {});
@@ -626,6 +895,39 @@ export function createKafkaWorker(options: KafkaWorkerOptions): KafkaWorker {
     }
   }
 }
+
+/** Records and bytes of one delivery request: far below Kafka's 1 MiB request default. */
+const requestBudget = { records: 500, bytes: 512 * 1024 };
+
+function recordBytes(record: OutgoingRecord): number {
+  const size = (value: string | Buffer | null) =>
+    value === null ? 0 : typeof value === 'string' ? Buffer.byteLength(value) : value.length;
+  let bytes = size(record.key) + size(record.value) + 64;
+  for (const [name, value] of Object.entries(record.headers)) bytes += Buffer.byteLength(name) + size(value);
+  return bytes;
+}
+
+/** The leading slots whose records fit one request (at least one, whatever its size). */
+function withinRequestBudget<T extends { outcome?: { record: OutgoingRecord } }>(slots: T[]): T[] {
+  let bytes = 0;
+  const taken: T[] = [];
+  for (const slot of slots) {
+    bytes += slot.outcome ? recordBytes(slot.outcome.record) : 0;
+    if (taken.length > 0 && (taken.length >= requestBudget.records || bytes > requestBudget.bytes)) break;
+    taken.push(slot);
+  }
+  return taken;
+}
+
+/** What a delivered slot keeps in place of its message (the offset is kept apart). */
+const deliveredMessage = Object.freeze({
+  key: null,
+  value: null,
+  offset: '',
+  timestamp: '',
+  attributes: 0,
+  headers: {},
+}) as unknown as KafkaMessage;
 
 /** Produce errors of a record or batch over a topic's or broker's size limit. */
 const tooLargeTypes = ['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE'];
@@ -655,6 +957,33 @@ function hasErrorType(error: unknown, types: readonly string[]): boolean {
     );
   };
   return visit(error);
+}
+
+/** Whether kafkajs marks an error (or the one it wraps) retriable, as its own consumer restart rule does. */
+function isRetriable(error: unknown): boolean {
+  let cause = error as { name?: unknown; retriable?: unknown; cause?: unknown } | undefined;
+  if (cause?.name === 'KafkaJSNumberOfRetriesExceeded') return true;
+  while (cause?.cause) cause = cause.cause as typeof cause;
+  return cause?.retriable === true;
+}
+
+/** Resolves `graceMs` after `signal` aborts. */
+function afterAbort(signal: AbortSignal, graceMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const wait = () => setTimeout(resolve, graceMs).unref();
+    if (signal.aborted) wait();
+    else signal.addEventListener('abort', wait, { once: true });
+  });
+}
+
+/** The leading elements of `items` that satisfy `test`. */
+function takeWhile<T>(items: readonly T[], test: (item: T) => boolean): T[] {
+  const taken: T[] = [];
+  for (const item of items) {
+    if (!test(item)) break;
+    taken.push(item);
+  }
+  return taken;
 }
 
 function errorText(error: unknown): string {

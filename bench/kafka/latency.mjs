@@ -217,6 +217,29 @@ try {
   await worker?.stop().catch(() => {});
   await reader?.disconnect().catch(() => {});
   await producer?.disconnect().catch(() => {});
+}
+
+// The peer: the same notes through forge.generate alone (no Kafka), closed loop with the same
+// number outstanding, on the same loaded model: the model's own rate at that concurrency.
+const peerGenerateMs = [];
+let peerWallSeconds = Number.NaN;
+try {
+  const queue = events.map((event) => ({ ...event.note, id: `${event.note.id}-peer` }));
+  const peerStarted = performance.now();
+  await Promise.all(
+    Array.from({ length: outstanding }, async () => {
+      for (let note = queue.shift(); note; note = queue.shift()) {
+        const started = performance.now();
+        await forge.generate(note);
+        peerGenerateMs.push(performance.now() - started);
+        console.log(
+          `peer note ${peerGenerateMs.length}/${noteCount}: generate ${((performance.now() - started) / 1000).toFixed(1)} s`,
+        );
+      }
+    }),
+  );
+  peerWallSeconds = (performance.now() - peerStarted) / 1000;
+} finally {
   await backend.dispose().catch(() => {});
 }
 const outputRecords = await recordCount(kafka, topics.output).catch(() => Number.NaN);
@@ -270,6 +293,16 @@ const medianWait = (notes, field) =>
 const quickTransport = perNote.flatMap((note) =>
   [note.beforeGenerateMs, note.afterGenerateMs].filter((value) => value <= 1000),
 );
+const peer = summary(peerGenerateMs);
+const peerNotesPerMinute = (peerGenerateMs.length / peerWallSeconds) * 60;
+// The targets of issue 14 §4, against forge.generate inside the worker (same run).
+const targets = {
+  p50: { ratio: round(endToEnd.p50 / generate.p50, 3), bound: 1.1 },
+  p99: { ratio: round(endToEnd.p99 / generate.p99, 3), bound: 1.3 },
+  notesPerMinute: { ratio: round(notesPerMinute / peerNotesPerMinute, 3), bound: 1 },
+};
+const met = (name) =>
+  name === 'notesPerMinute' ? targets[name].ratio >= 1 : targets[name].ratio <= targets[name].bound;
 const countsOk =
   !timedOut && outputRecords + deadLetterRecords === noteCount && duplicates === 0 && received === noteCount;
 const highLoad = Math.max(loadStart[0], loadEnd[0], loadMiddle[0] ?? 0) > 3;
@@ -277,7 +310,7 @@ const highLoad = Math.max(loadStart[0], loadEnd[0], loadMiddle[0] ?? 0) > 3;
 const json = {
   benchmark: 'kafka-latency',
   description:
-    'End-to-end latency per note through createKafkaWorker (at-least-once, maxInFlight 2) over a forge on the real default GGUF model, fed closed-loop: from the acknowledged produce of a NoteEvent to its CreativesEvent read by a read_committed consumer, next to the forge.generate time measured inside the worker.',
+    'End-to-end latency per note through createKafkaWorker (at-least-once, maxInFlight 2, the windowed worker: fetching goes on while notes generate, each note delivered when ready) over a forge on the real default GGUF model, fed closed-loop: from the acknowledged produce of a NoteEvent to its CreativesEvent read by a read_committed consumer, next to the forge.generate time measured inside the worker.',
   machine: machineInfo(),
   loadAverage: { start: loadStart, middle: loadMiddle, end: loadEnd },
   broker: { port, partitions, script: 'scripts/kafka/broker.mjs', kafkajs: kafkajsVersion },
@@ -290,7 +323,6 @@ const json = {
     rewardModels: ['usability'],
     workerDelivery: 'at-least-once',
     workerMaxInFlight: 2,
-    partitionsConsumedConcurrently: 1,
   },
   modelLoadSeconds: round(modelLoadSeconds, 1),
   warmUpNoteSeconds: round(warmUpSeconds, 1),
@@ -314,6 +346,13 @@ const json = {
     deadLetterRecords,
     duplicatesRead: duplicates,
     countsOk,
+    peer: {
+      description: 'forge.generate alone on the same notes, closed loop with the same number outstanding',
+      generateMs: peer,
+      wallSeconds: round(peerWallSeconds, 1),
+      notesPerMinute: round(peerNotesPerMinute, 2),
+    },
+    targets: Object.fromEntries(Object.keys(targets).map((name) => [name, { ...targets[name], met: met(name) }])),
     perNote,
   },
 };
@@ -323,11 +362,9 @@ const table = markdownTable(
   [
     ['end to end (produce acknowledged → CreativesEvent read)', ...Object.values(endToEnd).map(seconds)],
     ['forge.generate inside the worker', ...Object.values(generate).map(seconds)],
-    ['acknowledged → generate starts (fetch; wait for the batch in hand)', ...Object.values(before).map(seconds)],
-    [
-      'generate ends → output read (wait for the window head; deliver, commit, reader fetch)',
-      ...Object.values(after).map(seconds),
-    ],
+    ['acknowledged → generate starts (fetch; wait for a generation slot)', ...Object.values(before).map(seconds)],
+    ['generate ends → output read (deliver, reader fetch)', ...Object.values(after).map(seconds)],
+    [`peer: forge.generate alone, ${outstanding} at once, same notes`, ...Object.values(peer).map(seconds)],
   ],
 );
 const perNoteTable = markdownTable(
@@ -352,7 +389,9 @@ const perNoteTable = markdownTable(
     `${note.accepted ?? '–'} / ${note.creatives ?? '–'}`,
   ]),
 );
-console.log(`\n${table}\n\n${round(notesPerMinute, 2)} notes/min, counts ${countsOk ? 'ok' : 'MISMATCH'}`);
+console.log(
+  `\n${table}\n\n${round(notesPerMinute, 2)} notes/min (peer ${round(peerNotesPerMinute, 2)}), targets ${JSON.stringify(targets)}, counts ${countsOk ? 'ok' : 'MISMATCH'}`,
+);
 const markdown = `# Kafka: end-to-end latency on the real model
 
 Generated by \`bench/kafka/run.mjs --latency\` on ${json.machine.date}. Machine: ${json.machine.cpus} × ${json.machine.cpuModel}, Node ${json.machine.node}. Load average at start ${loadStart.join(' / ')}, half-way ${loadMiddle.join(' / ') || '–'}, at end ${loadEnd.join(' / ')}${highLoad ? ` — above 3 on 2 cores: other work shared the machine, so generation times are longer than on an idle machine` : ''}.
@@ -362,7 +401,8 @@ Generated by \`bench/kafka/run.mjs --latency\` on ${json.machine.date}. Machine:
 ${table}
 
 - Throughput: **${round(notesPerMinute, 2)} notes/min** (${completed.length} notes in ${round(wallSeconds, 1)} s from the first acknowledged produce to the last output read).
-- Share of a note's end-to-end time spent outside forge.generate, median: **${round(median(kafkaShare) * 100, 1)} %**. Almost none of it is transport: where a note did not wait, acknowledged → generate start and generate end → output read took ${round(median(quickTransport), 0)} ms (median of ${quickTransport.length} such legs). The rest is waiting inside the worker: ${waitedBefore.length} of ${perNote.length} notes waited more than 1 s before their generation started${medianWait(waitedBefore, 'beforeGenerateMs')} — kafkajs hands the worker one fetched batch at a time (\`partitionsConsumedConcurrently\` 1) and fetches again only when that batch's handler returns, so a note in another partition, or one produced after the fetch, waits until the batch in hand is delivered; ${waitedAfter.length} waited more than 1 s after it${medianWait(waitedAfter, 'afterGenerateMs')}, finished but held behind an earlier, slower note of the same partition, since the worker delivers in offset order from the head of its window.
+- Targets (issue 14 §4), against forge.generate inside the worker in the same run: end-to-end p50 **${targets.p50.ratio}×** forge p50 (target ≤ 1.1: ${met('p50') ? 'met' : '**not met**'}), p99 **${targets.p99.ratio}×** forge p99 (≤ 1.3: ${met('p99') ? 'met' : '**not met**'}), notes/min **${targets.notesPerMinute.ratio}×** the model's own rate at ${outstanding} at once (${round(peerNotesPerMinute, 2)} notes/min for forge.generate alone on the same notes; ≥ 1: ${met('notesPerMinute') ? 'met' : '**not met**'}).
+- Share of a note's end-to-end time spent outside forge.generate, median: **${round(median(kafkaShare) * 100, 1)} %**; where a note did not wait, acknowledged → generate start and generate end → output read took ${round(median(quickTransport), 0)} ms (median of ${quickTransport.length} such legs). ${waitedBefore.length} of ${perNote.length} notes waited more than 1 s before their generation started${medianWait(waitedBefore, 'beforeGenerateMs')} (all ${outstanding} generation slots were busy: the closed loop produces the next note as soon as an output is read, while the note behind it still generates); ${waitedAfter.length} waited more than 1 s after it${medianWait(waitedAfter, 'afterGenerateMs')}. The worker takes messages into a window as kafkajs fetches them, so fetching goes on while notes generate, and delivers each note when it is ready (at-least-once; output order is not input order).
 - Notes generating at once, time-weighted mean: ${round(meanGenerating, 2)} (share of time with 0 / 1 / 2 notes generating: ${concurrencyShare.map((value) => `${round(value * 100, 0)} %`).join(' / ')}). The Node main thread (event loop: kafkajs, the forge's JavaScript, the reward model) was busy ${round((eventLoop?.utilization ?? Number.NaN) * 100, 0)} % of the run (event-loop utilisation).
 - Counts: ${outputRecords} output and ${deadLetterRecords} dead-letter records for ${noteCount} notes, ${duplicates} duplicates read — ${countsOk ? 'each note exactly once' : '**MISMATCH**'}. Outcomes: ${[...new Set(outcomes)].map((outcome) => `${outcomes.filter((value) => value === outcome).length} × ${outcome}`).join(', ')}.
 

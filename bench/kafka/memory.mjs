@@ -161,6 +161,6 @@ The input topic (${partitions} partitions, local single-node broker on port ${po
 
 ${table}
 
-Peak RSS at ${large?.events} events is **${round(growth, 3)}×** the peak at ${small?.events} events (a backlog ${large && small ? large.events / small.events : '?'}× larger). The worker holds at most \`maxInFlight\` notes per partition plus the batch kafkajs has fetched (bounded by its \`maxBytes\` / \`maxBytesPerPartition\`), whatever the backlog.
+Peak RSS at ${large?.events} events is **${round(growth, 3)}×** the peak at ${small?.events} events (a backlog ${large && small ? large.events / small.events : '?'}× larger). The worker holds at most \`maxInFlight\` notes generating, and per partition at most \`maxPendingPerPartition\` (1,000) messages taken from fetched batches and not yet committed (a delivered one keeps only its offset), whatever the backlog; so the peak grows with the backlog only until the windows are full, and the heap after GC stays where it was.
 `;
 writeResults('kafka-memory', json, markdown);

@@ -81,6 +81,9 @@ export const kafkaCommand: CliCommand = {
       worker.events.on('kafka.consumer-crashed', ({ payload }) =>
         console.error(`consumer crashed (${payload.restarting ? 'restarting' : 'not restartable'}): ${payload.error}`),
       );
+      worker.events.on('kafka.partition-released', ({ payload }) =>
+        console.error(`let go of ${payload.topic}/${payload.partition}: ${payload.reason}`),
+      );
     }
     await worker.start();
     console.error(`copyforge kafka: consuming from ${brokers.join(',')}`);
