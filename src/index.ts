@@ -23,6 +23,7 @@ export {
   llamaCppBackend,
 } from './backends/llama-cpp/llama-cpp-backend.js';
 export { DEFAULT_MODEL_FILE_NAME, DEFAULT_MODEL_SHA256 } from './backends/llama-cpp/pypi-model-source.js';
+export { chooseThreads, type ThreadChoice } from './backends/llama-cpp/threads.js';
 export {
   type OpenAICompatibleBackend,
   type OpenAICompatibleBackendOptions,

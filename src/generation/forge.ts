@@ -415,6 +415,7 @@ export function createForge(options: ForgeOptions): Forge {
           ...(backend.model?.adapters?.length
             ? { adapters: backend.model.adapters.map(({ name, sha256, scale }) => ({ name, sha256, scale })) }
             : {}),
+          ...(backend.model?.threads ? { threads: backend.model.threads } : {}),
           seed,
           sampling: {
             ...sampling,

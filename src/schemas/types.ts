@@ -143,6 +143,10 @@ export interface CreativeProvenance {
    * LoRA adapters layered on the model (e.g. the shipped title adapter), in order.
    */
   adapters?: AdapterProvenance[];
+  /**
+   * CPU threads the local engine decoded with (the count can change the sampled tokens).
+   */
+  threads?: number;
   seed?: number;
   sampling: SamplingSettings;
   promptVersion: string;
@@ -227,7 +231,7 @@ export interface WorkerConfig {
    */
   delivery?: "at-least-once" | "exactly-once";
   /**
-   * Notes generated at once per partition (--max-in-flight). Default 2.
+   * Notes generated at once by the worker, across its partitions (--max-in-flight). Default 2.
    */
   maxInFlight?: number;
   /**

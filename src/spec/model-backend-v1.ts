@@ -34,6 +34,11 @@ export interface ModelDescriptionV1 {
   contextLength?: number;
   /** LoRA adapters layered on the weights, in order; recorded in provenance. */
   adapters?: AdapterDescriptionV1[];
+  /**
+   * CPU threads a local engine decodes with, when it decides them; recorded in provenance
+   * (the thread count can change floating-point summation order, hence the sampled tokens).
+   */
+  threads?: number;
 }
 
 /** A LoRA adapter a backend applies on top of its model. */

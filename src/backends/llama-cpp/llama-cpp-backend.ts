@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import type {
   ChatHistoryItem,
@@ -30,6 +29,7 @@ import { loadDefaultAdapter } from './default-adapter.js';
 import { resolveModelPath } from './default-model.js';
 import { getSharedLlama, llamaLogMark, llamaLogSince, loadNodeLlamaCpp } from './load-node-llama-cpp.js';
 import { Pool } from './sequence-pool.js';
+import { chooseThreads, type ThreadChoice, warnIfOversubscribed } from './threads.js';
 import { sha256OfFile } from './verify.js';
 
 /** A LoRA adapter layered on the base model. */
@@ -47,8 +47,12 @@ export interface LlamaCppBackendOptions {
   /** `'default'`: the default model (COPYFORGE_MODEL, then the cache, then a download). */
   model?: 'default';
   /**
-   * CPU threads. Always set explicitly: node-llama-cpp's own default of at least 4 made
-   * decoding ~100× slower on 2 vCPUs. @default os.availableParallelism()
+   * CPU threads. Passed to llama.cpp explicitly (node-llama-cpp's own default of at least 4
+   * made decoding ~100× slower on 2 vCPUs). Rule: cores ÷ model processes on the machine,
+   * less one for Node's thread — llama.cpp's threads spin-wait, so two processes asking for
+   * every core collapse. A warning (`COPYFORGE_THREADS_OVERSUBSCRIBED`) is emitted when it
+   * exceeds the free cores.
+   * @default $COPYFORGE_THREADS, else os.availableParallelism() ÷ $COPYFORGE_MODEL_PROCESSES (1) − 1, at least 1
    */
   threads?: number;
   /** Context size per sequence, in tokens. @default 2048 */
@@ -98,6 +102,8 @@ export interface LlamaCppBackend extends ModelBackendV1 {
   readonly modelPath: string;
   /** Threads in use. */
   readonly threads: number;
+  /** How the threads were chosen (source, cores, free cores at load). */
+  readonly threadChoice: ThreadChoice;
 }
 
 /**
@@ -109,7 +115,8 @@ export interface LlamaCppBackend extends ModelBackendV1 {
  * await backend.dispose();
  */
 export async function llamaCppBackend(options: LlamaCppBackendOptions = {}): Promise<LlamaCppBackend> {
-  const threads = options.threads ?? availableParallelism();
+  const threadChoice = chooseThreads(options.threads);
+  const threads = threadChoice.threads;
   const sequenceCount = options.sequences ?? 2;
   const contextSize = options.contextSize ?? 2048;
   for (const [name, value] of [
@@ -153,6 +160,8 @@ export async function llamaCppBackend(options: LlamaCppBackendOptions = {}): Pro
   let model: LlamaModel;
   try {
     llama = await getSharedLlama({ gpu: options.gpu ?? 'auto', build: options.build ?? 'never', maxThreads: threads });
+    // Threads only decide the speed when the CPU decodes.
+    if (llama.gpu === false) warnIfOversubscribed(threadChoice);
     model = await llama.loadModel({ modelPath });
   } catch (error) {
     throw new CopyForgeError(
@@ -270,9 +279,11 @@ export async function llamaCppBackend(options: LlamaCppBackendOptions = {}): Pro
       sha256,
       contextLength: model.trainContextSize,
       ...(adapterDescriptions.length ? { adapters: adapterDescriptions } : {}),
+      threads,
     },
     modelPath,
     threads,
+    threadChoice,
 
     async generate(request) {
       if (disposed) throw new CopyForgeError('CF_BACKEND_REQUEST_FAILED', 'The backend is disposed.');

@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import { loadDefaultAdapter } from '../../backends/llama-cpp/default-adapter.js';
 import { pullDefaultModel, resolveModelPath } from '../../backends/llama-cpp/default-model.js';
 import { readGgufInfo } from '../../backends/llama-cpp/gguf-info.js';
+import { chooseThreads, type ThreadChoice } from '../../backends/llama-cpp/threads.js';
 import { sha256OfFile } from '../../backends/llama-cpp/verify.js';
 import type { CliCommand } from '../command.js';
 import { createProgress } from '../progress.js';
@@ -16,6 +17,18 @@ const usage = [
   '      (default: the model CopyForge would load: $COPYFORGE_MODEL or the cached default), and the',
   '      shipped title adapter layered on it (trained with `copyforge train sft` on data/sft).',
 ].join('\n');
+
+/** One line on the threads the llama-cpp backend would decode with here, and why. */
+function describeThreads(choice: ThreadChoice): string {
+  const why =
+    choice.source === 'default'
+      ? `${choice.cores} cores ÷ ${choice.modelProcesses} model process${choice.modelProcesses === 1 ? '' : 'es'} (COPYFORGE_MODEL_PROCESSES)`
+      : choice.source === 'COPYFORGE_THREADS'
+        ? 'COPYFORGE_THREADS'
+        : '--threads';
+  const free = `${choice.freeCores} of ${choice.cores} cores free now`;
+  return `${choice.threads} (${why}; ${free}${choice.oversubscribed ? ' — more threads than free cores: decoding will be slow' : ''})`;
+}
 
 /** `copyforge model pull|info`. */
 export const modelCommand: CliCommand = {
@@ -57,6 +70,7 @@ export const modelCommand: CliCommand = {
         ['context length', info.contextLength ?? '?'],
         ['chat template', info.hasChatTemplate ? 'yes' : 'no (base model: prompts are rendered as plain text)'],
         ['GGUF version', info.version],
+        ['threads', describeThreads(chooseThreads())],
       ];
       // The shipped title adapter, when this is its base model (the backend then layers it).
       const adapter = await loadDefaultAdapter();
