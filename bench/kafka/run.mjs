@@ -27,6 +27,7 @@
 //
 //   npm run build && node bench/kafka/run.mjs            # ~2–4 min
 //   node bench/kafka/run.mjs --latency                   # ~5–10 min on 2 cores
+//   node bench/kafka/run.mjs --delivery                  # exactly-once vs at-least-once, ~1 min
 //
 // Environment: BENCH_EVENTS (2000), BENCH_REPS (3), BENCH_LATENCY_NOTES (12), BENCH_LATENCY_PARTITIONS (3),
 // COPYFORGE_KAFKA_PORT (19292), COPYFORGE_DIST, COPYFORGE_MODEL.
@@ -34,6 +35,8 @@ if (process.argv.includes('--latency')) {
   await import('./latency.mjs');
 } else if (process.argv.includes('--memory')) {
   await import('./memory.mjs');
+} else if (process.argv.includes('--delivery')) {
+  await import('./delivery.mjs');
 } else {
   await import('./throughput.mjs');
 }
