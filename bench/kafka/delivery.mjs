@@ -14,15 +14,7 @@ import {
   round,
   writeResults,
 } from '../backend/common.mjs';
-import {
-  broker,
-  brokers,
-  createKafka,
-  createTopics,
-  kafkajsVersion,
-  logLevel,
-  waitFor,
-} from './common.mjs';
+import { broker, brokers, createKafka, createTopics, kafkajsVersion, logLevel, waitFor } from './common.mjs';
 
 const eventCount = integerFromEnvironment('BENCH_DELIVERY_EVENTS', 300);
 const noteMs = integerFromEnvironment('BENCH_DELIVERY_NOTE_MS', 50);
