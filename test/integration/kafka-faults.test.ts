@@ -248,4 +248,57 @@ describe('Kafka worker faults', () => {
     expect(released[0]).toMatch(/REBALANCE|rebalanc/i);
     expect(processedAtJoin).toBeLessThan(total - 4);
   });
+
+  it('dead-letters an event with invalid UTF-8 inside a JSON string with a code, keeping its bytes, and goes on', async () => {
+    const topics = uniqueTopics('bad-utf8');
+    await createTopics([topics.inputTopic, topics.outputTopic, topics.deadLetterTopic], 1);
+    const json = JSON.stringify(noteEvent(6, { id: 'note-bad-utf8', title: 'TITLE' }));
+    // 0xFF 0xFE is never UTF-8; Buffer#toString would have made it U+FFFD and processed the note.
+    const [before, after] = json.split('TITLE') as [string, string];
+    const bad = Buffer.concat([Buffer.from(before), Buffer.from([0xff, 0xfe]), Buffer.from(after)]);
+    await produce(topics.inputTopic, [bad, JSON.stringify(noteEvent(7))]);
+    await startWorker(topics).start();
+    const outputs = await collect(topics.outputTopic, (messages) => messages.length >= 1, { timeoutMs: 60_000 });
+    expect(noteIdsOf(outputs)).toEqual(['note-7']);
+    const [letter] = await collect(topics.deadLetterTopic, (messages) => messages.length >= 1, { timeoutMs: 30_000 });
+    expect(header(letter as never, 'copyforge-error-code')).toBe('CF_INVALID_EVENT');
+    expect(letter?.value?.equals(bad)).toBe(true);
+  });
+
+  it('a note that hangs holds one generation slot until its deadline, then is dead-lettered CF_TIMEOUT; the rest flow past it', async () => {
+    const topics = uniqueTopics('hang');
+    await createTopics([topics.inputTopic, topics.outputTopic, topics.deadLetterTopic], 1);
+    const quick = createMockForge(300);
+    // Never settles and ignores both its signal and its timeoutMs: the worker's own deadline must cut it.
+    const forge = {
+      generate: (note: Parameters<typeof quick.generate>[0], options?: Parameters<typeof quick.generate>[1]) =>
+        note.id === 'note-hang' ? new Promise<never>(() => {}) : quick.generate(note, options),
+    };
+    await produce(topics.inputTopic, [
+      JSON.stringify(noteEvent(0, { id: 'note-hang' })),
+      ...Array.from({ length: 6 }, (_, index) => JSON.stringify(noteEvent(index + 1))),
+    ]);
+    const worker = startWorker(topics, new CopyForgeEvents(), { forge, noteTimeoutMs: 10_000, maxAttempts: 1 });
+    await worker.start();
+    const outputs = await collect(topics.outputTopic, (messages) => messages.length >= 6, {
+      timeoutMs: 60_000,
+      settleMs: 0,
+    });
+    expect(noteIdsOf(outputs).sort()).toEqual(['note-1', 'note-2', 'note-3', 'note-4', 'note-5', 'note-6']);
+    // The six were delivered while the hanging note still held its slot (in offset order they come after it).
+    expect(worker.metrics().deadLettered).toBe(0);
+    const [letter] = await collect(topics.deadLetterTopic, (messages) => messages.length >= 1, { timeoutMs: 30_000 });
+    expect(header(letter as never, 'copyforge-error-code')).toBe('CF_TIMEOUT');
+    expect(header(letter as never, 'copyforge-source-offset')).toBe('0');
+    // Everything is committed once the hanging note is dead-lettered.
+    await within(
+      (async () => {
+        while ((await committedOffsets(topics.groupId, topics.inputTopic))[0] !== '7') {
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+      })(),
+      20_000,
+      'the commit past the dead-lettered note',
+    );
+  });
 });
