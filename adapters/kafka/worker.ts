@@ -341,18 +341,6 @@ export function createKafkaWorker(options: KafkaWorkerOptions): KafkaWorker {
     );
   }
 
-  function transactionalProducer(partition: number): Promise<Producer> {
-    // One transactional id per input partition: whoever takes the partition over fences
-    // the previous owner's producer (pre-KIP-447 scheme, what kafkajs supports).
-    let pending = transactionalProducers.get(partition);
-    if (!pending) {
-      const created = (createProducer as (id?: string) => Producer)(transactionalIdOf(partition));
-      pending = created.connect().then(() => created);
-      transactionalProducers.set(partition, pending);
-    }
-    return pending;
-  }
-
   function transactionalIdOf(partition: number): string {
     return `${options.groupId}.${inputTopic}.${partition}`;
   }
@@ -398,7 +386,7 @@ export function createKafkaWorker(options: KafkaWorkerOptions): KafkaWorker {
   /** One accepted message of a partition, from acceptance until its offset is committed. */
   interface Slot {
     /** Dropped once delivered: an uncommitted slot then costs its offset only. */
-    message: KafkaMessage;
+    message?: KafkaMessage;
     readonly offset: string;
     readonly window: PartitionWindow;
     state: 'queued' | 'generating' | 'done' | 'delivered';
@@ -592,19 +580,21 @@ export function createKafkaWorker(options: KafkaWorkerOptions): KafkaWorker {
       const slot = nextWaiting();
       if (!slot) return;
       const { window } = slot;
+      // Waiting slots still hold their message; only delivered ones drop it.
+      const message = slot.message as KafkaMessage;
       slot.state = 'generating';
       generating++;
       resumeIfRoom(window);
-      const source = { topic: window.topic, partition: window.partition, offset: slot.message.offset };
-      void processMessage(slot.message, source, window.signal)
+      const source = { topic: window.topic, partition: window.partition, offset: slot.offset };
+      void processMessage(message, source, window.signal)
         .catch((error: unknown): Outcome => {
           // processMessage turns every failure into an outcome; this is a last resort.
           const failure = toCopyForgeError(error, 'CF_GENERATION_FAILED');
           return {
             kind: 'dead-letter',
-            message: slot.message,
+            message,
             error: failure,
-            record: buildDeadLetterRecord(slot.message, source, failure, { maxBytes: maxDeadLetterBytes }),
+            record: buildDeadLetterRecord(message, source, failure, { maxBytes: maxDeadLetterBytes }),
           };
         })
         .then((outcome) => {
@@ -668,7 +658,7 @@ export function createKafkaWorker(options: KafkaWorkerOptions): KafkaWorker {
             events.emit('kafka.message-dead-lettered', { ...source, code: outcome.error.code });
           }
           slot.outcome = undefined;
-          slot.message = deliveredMessage;
+          slot.message = undefined;
         }
         if (window.released) return;
       }
@@ -746,7 +736,9 @@ export function createKafkaWorker(options: KafkaWorkerOptions): KafkaWorker {
         return;
       }
       const nextOffset = (BigInt(committedThrough.offset) + 1n).toString();
-      const pending = transactionalProducer(window.partition);
+      // One transactional id per input partition, taken over (fenced) when the window opened.
+      const pending = transactionalProducers.get(window.partition);
+      if (!pending) throw new PartitionLostError(window.partition, 'its producer was dropped');
       const transactional = await pending;
       const transaction = await transactional.transaction();
       try {
@@ -959,16 +951,6 @@ function withinRequestBudget<T extends { outcome?: { record: OutgoingRecord } }>
   }
   return taken;
 }
-
-/** What a delivered slot keeps in place of its message (the offset is kept apart). */
-const deliveredMessage = Object.freeze({
-  key: null,
-  value: null,
-  offset: '',
-  timestamp: '',
-  attributes: 0,
-  headers: {},
-}) as unknown as KafkaMessage;
 
 /** Produce errors of a record or batch over a topic's or broker's size limit. */
 const tooLargeTypes = ['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE'];

@@ -14,6 +14,7 @@ import {
   round,
   writeResults,
 } from '../backend/common.mjs';
+import { answerTitlesRequest } from '../generation/schema-answer.mjs';
 import { broker, brokers, createKafka, createTopics, kafkajsVersion, logLevel, waitFor } from './common.mjs';
 
 const eventCount = integerFromEnvironment('BENCH_DELIVERY_EVENTS', 300);
@@ -26,20 +27,7 @@ const { createForge } = await importDist('index.js');
 const { createMockBackend } = await importDist('test.js');
 
 function mockForge() {
-  const backend = createMockBackend({
-    delayMs: noteMs,
-    respond(request) {
-      const schema = request.responseFormat.schema;
-      return JSON.stringify({
-        promotionTarget: 'product',
-        audienceTier: schema.properties.audienceTier.enum[0],
-        titles: Array.from({ length: schema.properties.titles.minItems }, (_, index) => ({
-          style: 'how-to',
-          title: `Practical tip ${index + 1} today`,
-        })),
-      });
-    },
-  });
+  const backend = createMockBackend({ delayMs: noteMs, respond: answerTitlesRequest });
   return createForge({ backend, titlesPerNote: 2, similarityThreshold: 1 });
 }
 
